@@ -1,0 +1,1 @@
+"""The authorization kernel: permissions, the pure policy, the gate, route declarations."""

@@ -1,0 +1,1 @@
+"""Agencies: the organisations that own and receive shared information."""

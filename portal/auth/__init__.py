@@ -1,0 +1,1 @@
+"""Signing in: password and TOTP, OpenID Connect, server-side sessions, throttling."""

@@ -1,0 +1,161 @@
+"""Sign-in, second factor, sign-out and password change: the use cases behind the auth pages.
+
+Each function runs inside the caller's ``transaction()`` and never commits. A successful
+sign-in always creates a new session row (the id is rotated) and revokes the one the browser
+had before, so a cookie planted before sign-in is worth nothing after it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from portal.auth import passwords, throttle, totp
+from portal.auth.sessions import ServerSession, create_session_row, revoke_sessions
+from portal.config import Settings
+from portal.core.clock import db_now
+from portal.core.identity import SessionEndReason
+from portal.extensions import db
+from portal.users.models import User
+
+PENDING_KEY = "pending_sign_in"
+ENROL_KEY = "totp_enrolment_secret"
+PENDING_LIFETIME = timedelta(minutes=5)
+METHOD_LOCAL = "password+totp"
+METHOD_OIDC = "oidc"
+
+
+@dataclass(frozen=True)
+class PasswordOutcome:
+    """Result of the first step: on success, whether the user must enrol TOTP first."""
+
+    accepted: bool
+    needs_enrolment: bool = False
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.execute(
+        select(User).where(User.email == email.strip().lower())
+    ).scalar_one_or_none()
+
+
+def check_password_step(
+    session: ServerSession, settings: Settings, *, email: str, password: str, next_url: str
+) -> PasswordOutcome:
+    """First step of a local sign-in. Unknown name, wrong password, disabled, throttled and
+    locked all give the same refusal, after the same amount of hashing work."""
+    now = db_now()
+    key = throttle.key_for(email)
+    state = throttle.state(
+        key, now, throttle_after=settings.login_throttle_after, hard_stop=settings.login_hard_stop
+    )
+    user = find_user_by_email(email)
+    ok = passwords.verify_password(user.password_hash if user else None, password, settings.argon2)
+    if not (state.allowed and ok and user is not None and user.is_active):
+        throttle.record_failure(key, now)
+        session.pop(PENDING_KEY, None)
+        return PasswordOutcome(accepted=False)
+    if user.password_hash and passwords.needs_rehash(user.password_hash, settings.argon2):
+        user.password_hash = passwords.hash_password(password, settings.argon2)
+    session[PENDING_KEY] = {"user_id": str(user.id), "at": now.isoformat(), "next": next_url}
+    return PasswordOutcome(accepted=True, needs_enrolment=user.totp_secret is None)
+
+
+def pending_user(session: ServerSession) -> User | None:
+    """The user who passed the password step in this session in the last five minutes."""
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict):
+        return None
+    try:
+        started = datetime.fromisoformat(pending["at"])
+        user_id = uuid.UUID(pending["user_id"])
+    except (KeyError, ValueError, TypeError):
+        return None
+    if db_now() - started > PENDING_LIFETIME:
+        return None
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.is_active else None
+
+
+def enrolment_secret(session: ServerSession) -> str:
+    secret = session.get(ENROL_KEY)
+    if not isinstance(secret, str):
+        secret = session[ENROL_KEY] = totp.new_secret()
+    return secret
+
+
+def check_totp_step(
+    session: ServerSession, settings: Settings, *, user: User, code: str, enrolling: bool
+) -> str | None:
+    """Second step. On success the user is signed in on a new session row and the page to go
+    to next is returned; None means refused. A code is never accepted twice, and wrong codes
+    count towards the same throttle as wrong passwords."""
+    now = db_now()
+    key = throttle.key_for(user.email)
+    state = throttle.state(
+        key, now, throttle_after=settings.login_throttle_after, hard_stop=settings.login_hard_stop
+    )
+    secret = enrolment_secret(session) if enrolling else user.totp_secret
+    counter = None
+    if state.allowed and secret:
+        last = None if enrolling else user.totp_last_counter
+        counter = totp.matching_counter(secret, code, now=now, last_counter=last)
+    if counter is None:
+        throttle.record_failure(key, now)
+        return None
+    if enrolling:
+        user.totp_secret = secret
+        user.totp_enrolled_at = now
+    user.totp_last_counter = counter
+    throttle.reset(key)
+    return start_session(session, user=user, method=METHOD_LOCAL, now=now)
+
+
+def start_session(session: ServerSession, *, user: User, method: str, now: datetime) -> str:
+    """Sign ``user`` in on a brand-new session row; the browser's previous row is revoked.
+
+    Returns where to go next (the ``next`` remembered at the password step, or home).
+    """
+    pending = session.get(PENDING_KEY)
+    next_url = pending.get("next", "/") if isinstance(pending, dict) else "/"
+    if session.row_id is not None:
+        revoke_sessions(row_ids=[session.row_id], reason=SessionEndReason.ROTATED, now=now)
+    token, row = create_session_row(user_id=user.id, auth_method=method, now=now)
+    session.adopt(token, row)
+    return str(next_url)
+
+
+def sign_out(session: ServerSession) -> None:
+    if session.row_id is not None:
+        revoke_sessions(row_ids=[session.row_id], reason=SessionEndReason.SIGNED_OUT, now=db_now())
+    session.end()
+
+
+def change_password(
+    session: ServerSession,
+    settings: Settings,
+    *,
+    user: User,
+    current_password: str,
+    new_password: str,
+) -> str | None:
+    """Change the signed-in user's password; returns a problem to show, or None on success.
+
+    Every session of the user ends, including copies of this browser's cookie; this browser
+    continues on a fresh session.
+    """
+    if not passwords.verify_password(user.password_hash, current_password, settings.argon2):
+        return "Your current password is not right"
+    problem = passwords.password_problem(new_password, email=user.email)
+    if problem:
+        return problem
+    now = db_now()
+    user.password_hash = passwords.hash_password(new_password, settings.argon2)
+    user.password_changed_at = now
+    revoke_sessions(user_id=user.id, reason=SessionEndReason.PASSWORD_CHANGED, now=now)
+    token, row = create_session_row(user_id=user.id, auth_method=METHOD_LOCAL, now=now)
+    session.adopt(token, row)
+    return None

@@ -1,0 +1,63 @@
+"""Time that decides validity comes from the database clock.
+
+Grant expiry, session timeouts and audit times are judged against the database's ``now``, not
+the web server's, so that every process agrees. Tests install a :class:`ShiftedClock` to move
+time forward without waiting.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from flask import current_app
+from sqlalchemy import text
+
+from portal.extensions import db
+
+_SQL = {
+    "postgresql": "SELECT now()",
+    "sqlite": "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')",
+}
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class DatabaseClock:
+    """The database's current time (the transaction's start time on PostgreSQL), in UTC."""
+
+    def now(self) -> datetime:
+        session = db.session
+        value = session.execute(text(_SQL[session.get_bind().dialect.name])).scalar_one()
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        if not isinstance(moment, datetime):
+            raise TypeError("the database clock did not return a time")
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+
+
+class ShiftedClock:
+    """The database clock moved by an offset the caller controls (tests and drills only)."""
+
+    def __init__(self, base: Clock | None = None) -> None:
+        self.base = base or DatabaseClock()
+        self.offset = timedelta(0)
+
+    def advance(self, delta: timedelta) -> None:
+        self.offset += delta
+
+    def now(self) -> datetime:
+        return self.base.now() + self.offset
+
+
+def current_clock() -> Clock:
+    clock: Clock = current_app.extensions["portal.clock"]
+    return clock
+
+
+def db_now() -> datetime:
+    """The time that decides validity: the database clock (or the test's shifted clock)."""
+    return current_clock().now()

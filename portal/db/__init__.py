@@ -1,0 +1,1 @@
+"""Database foundations: the declarative base, shared column types and the one commit point."""

@@ -1,0 +1,1 @@
+"""The landing page, the health check and the static assets."""

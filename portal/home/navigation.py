@@ -1,0 +1,25 @@
+"""The service navigation: the links a signed-in user's permissions open."""
+
+from __future__ import annotations
+
+from flask import request, url_for
+from flask_login import current_user
+
+from portal.access.permissions import Permission
+from portal.access.policy import permissions_for
+
+#: (endpoint, label, permission needed), in display order.
+NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
+    ("home.index", "Home", Permission.HOME_VIEW),
+    ("users.list_users", "Users", Permission.USERS_MANAGE),
+    ("auth.change_password", "Your account", Permission.ACCOUNT_MANAGE),
+)
+
+
+def nav_items() -> list[dict[str, object]]:
+    held = permissions_for(frozenset(current_user.roles))
+    return [
+        {"href": url_for(endpoint), "text": label, "active": request.endpoint == endpoint}
+        for endpoint, label, permission in NAVIGATION
+        if permission in held
+    ]

@@ -1,0 +1,57 @@
+"""Helpers for driving the portal like a browser in tests."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal.auth.totp import code_at
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def csrf_token(client: FlaskClient, path: str = "/sign-in") -> str:
+    html = client.get(path).get_data(as_text=True)
+    match = _CSRF.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1) or match.group(2)
+
+
+def current_code(app: Flask, secret: str, *, steps_ahead: int = 0) -> str:
+    """The code an authenticator would show now by the portal's (test-shifted) clock."""
+    from datetime import timedelta
+
+    from portal.core.clock import db_now
+
+    with app.app_context():
+        now = db_now()
+    return code_at(secret, now + timedelta(seconds=30 * steps_ahead))
+
+
+def submit_password(client: FlaskClient, email: str, password: str, next_url: str = "") -> Any:
+    token = csrf_token(client, "/sign-in")
+    return client.post(
+        "/sign-in",
+        data={"csrf_token": token, "email": email, "password": password, "next": next_url},
+    )
+
+
+def submit_code(client: FlaskClient, code: str, path: str = "/sign-in/security-code") -> Any:
+    token = csrf_token(client, path)
+    return client.post(path, data={"csrf_token": token, "code": code})
+
+
+def sign_in(app: Flask, client: FlaskClient, user: Any, next_url: str = "") -> Any:
+    """Password then TOTP; returns the final response (a redirect on success)."""
+    response = submit_password(client, user.email, user.password, next_url)
+    assert response.status_code == 302, "password step refused"
+    return submit_code(client, current_code(app, user.totp_secret))
+
+
+def session_cookie(client: FlaskClient, app: Flask) -> str | None:
+    name = app.extensions["portal.settings"].session_cookie_name
+    cookie = client.get_cookie(name)
+    return cookie.value if cookie else None
