@@ -128,6 +128,8 @@ def _register_cli(app: Flask) -> None:
 
 
 def _configure_logging(app: Flask) -> None:
+    # SQLAlchemy logs statements with their parameters at INFO: never let it inherit that level.
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
     if not app.debug and not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"

@@ -11,6 +11,7 @@ nothing leaks between tests.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import secrets
@@ -32,6 +33,7 @@ from sqlalchemy.engine import make_url
 from portal import create_app
 from portal.config import TEST_ARGON2, Settings
 from portal.core.clock import ShiftedClock
+from tests.leaks import CapturingHandler, leaks_in, remember_secret
 
 TEST_SECRET_KEY = "test-secret-key-" + secrets.token_hex(16)
 DEFAULT_PASSWORD = "correct-horse-battery-staple-7"
@@ -143,7 +145,40 @@ def _migrate(url: str, instance: Path) -> None:
 def database_url(template_db: TemplateDatabase, tmp_path: Path) -> Iterator[str]:
     url = template_db.clone(tmp_path)
     yield url
+    bodies = _audit_bodies(url)
     template_db.drop(url)
+    leaked = leaks_in(bodies)
+    assert not leaked, f"secrets or record content in audit events: {leaked[:5]}"
+
+
+def _audit_bodies(url: str) -> list[str]:
+    """Every audit event body in the test's database (none before the access log exists)."""
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if not inspect(conn).has_table("audit_event"):
+                return []
+            return [str(b) for b in conn.execute(text("SELECT body FROM audit_event")).scalars()]
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secrets_in_logs() -> Iterator[CapturingHandler]:
+    """Capture every log line of the run; at the end none may hold a secret or record content."""
+    handler = CapturingHandler()
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    previous = root.level
+    root.setLevel(logging.INFO)  # the level production logs at
+    yield handler
+    root.removeHandler(handler)
+    root.setLevel(previous)
+    leaked = leaks_in(handler.lines)
+    assert not leaked, f"secrets or record content in log lines: {leaked[:5]}"
 
 
 @pytest.fixture
@@ -151,10 +186,21 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return base_settings(database_url, tmp_path)
 
 
+class RecordingClient(FlaskClient):
+    """A test browser that registers every cookie it receives as a secret (session tokens)."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        response = super().open(*args, **kwargs)
+        for cookie in getattr(self, "_cookies", {}).values():
+            remember_secret(cookie.value)
+        return response
+
+
 @pytest.fixture
 def app(settings: Settings) -> Iterator[Flask]:
     app = create_app(settings)
     app.config["TESTING"] = True
+    app.test_client_class = RecordingClient
     app.extensions["portal.clock"] = ShiftedClock()
     yield app
     from portal.extensions import db

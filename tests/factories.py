@@ -22,6 +22,7 @@ from portal.core.identity import Clearance, Role, UserStatus
 from portal.db.transaction import transaction
 from portal.extensions import db
 from portal.users.models import User
+from tests.leaks import remember_secret
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple-7"
 
@@ -86,6 +87,8 @@ class Factories:
             if not enrolled:
                 kwargs["totp_secret"] = None
             user: User = UserFactory(agency_id=agency.id, **kwargs)
+            remember_secret(password)
+            remember_secret(user.totp_secret)
             user.set_roles(frozenset(roles))
             db.session.flush()
             handle = UserHandle(user.id, user.email, password, user.totp_secret, agency.id)

@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from portal.auth.totp import code_at
+from tests.leaks import remember_secret
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
@@ -54,4 +55,6 @@ def sign_in(app: Flask, client: FlaskClient, user: Any, next_url: str = "") -> A
 def session_cookie(client: FlaskClient, app: Flask) -> str | None:
     name = app.extensions["portal.settings"].session_cookie_name
     cookie = client.get_cookie(name)
+    if cookie:
+        remember_secret(cookie.value)
     return cookie.value if cookie else None
