@@ -42,3 +42,20 @@ def may_manage_user(
 ) -> bool:
     """Agency administrators manage the users of their own agency, and nobody else's."""
     return Role.AGENCY_ADMIN in actor_roles and actor_agency_id == target_agency_id
+
+
+def would_lock_out_self(
+    *,
+    actor_user_id: uuid.UUID,
+    target_user_id: uuid.UUID,
+    roles_after: frozenset[Role],
+    active_after: bool,
+) -> bool:
+    """True if an administrator's change to their own account would end their administration.
+
+    An administrator may not disable their own account or drop their own administrator role,
+    so the last administrator of an agency can never remove themselves.
+    """
+    if actor_user_id != target_user_id:
+        return False
+    return not active_after or Role.AGENCY_ADMIN not in roles_after

@@ -1,14 +1,205 @@
-"""User administration, always within the administrator's own agency."""
+"""User administration, always within the administrator's own agency.
+
+Every use case runs in the caller's ``transaction()`` and never commits. Whether the actor may
+manage a user is decided by the pure :func:`portal.access.policy.may_manage_user` on facts read
+in this unit of work; a user of another agency is "not found", exactly like an id that does not
+exist. Use cases that change an account first lock the administrator's row and the user's row,
+so two administrators cannot take each other's administration away at the same moment.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from portal.access import policy
+from portal.auth import throttle
+from portal.auth.passwords import hash_password
+from portal.auth.sessions import live_session_count, revoke_sessions
+from portal.config import Settings
 from portal.core.actor import Actor
+from portal.core.clock import db_now
+from portal.core.identity import Role, SessionEndReason, UserStatus
+from portal.errors import Forbidden, NotFound
 from portal.users import repository
 from portal.users.models import User
+from portal.users.schemas import ChangeRolesCommand, CreateUserCommand
+
+EMAIL_IN_USE = "An account with this email address already exists"
+OWN_ADMIN_ROLE = (
+    "You cannot remove your own agency administrator role. "
+    "Ask another administrator in your agency to do it"
+)
+OWN_ACCOUNT_DISABLE = (
+    "You cannot disable your own account. Ask another administrator in your agency to do it"
+)
+
+
+class Refused(Exception):
+    """The administrator asked for something that is not allowed; ``field`` is where to say why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class UserDetails:
+    user: User
+    live_sessions: int
+    failed_sign_ins: int
+    sign_in_locked: bool
+    is_self: bool
 
 
 def list_agency_users(actor: Actor) -> Sequence[User]:
-    """Users of the actor's agency; the caller holds ``users:manage``."""
+    """Users of the actor's agency."""
+    _require_administrator(actor)
     return repository.list_users_in_agency(actor.agency_id)
+
+
+def get_user(actor: Actor, *, user_id: uuid.UUID) -> User:
+    """A user the actor may manage. :raises NotFound: for anyone else, or no such user."""
+    user = repository.find_user(user_id)
+    if user is None or not _may_manage(actor.roles, actor.agency_id, user):
+        raise NotFound()
+    return user
+
+
+def get_user_details(actor: Actor, *, user_id: uuid.UUID, settings: Settings) -> UserDetails:
+    """What the administrator's page about one user shows, sign-in throttle included."""
+    user = get_user(actor, user_id=user_id)
+    sign_in = throttle.state(
+        throttle.key_for(user.email),
+        db_now(),
+        throttle_after=settings.login_throttle_after,
+        hard_stop=settings.login_hard_stop,
+    )
+    return UserDetails(
+        user=user,
+        live_sessions=live_session_count(user.id),
+        failed_sign_ins=sign_in.failures,
+        sign_in_locked=sign_in.locked,
+        is_self=user.id == actor.user_id,
+    )
+
+
+def create_user(actor: Actor, *, command: CreateUserCommand, settings: Settings) -> uuid.UUID:
+    """Add a user to the actor's agency (never another). They set up TOTP at first sign-in.
+
+    :raises Refused: when the e-mail address is already in use.
+    """
+    _require_administrator(actor)
+    if repository.find_user_by_email(command.email) is not None:
+        raise Refused("email", EMAIL_IN_USE)
+    user = User(
+        agency_id=actor.agency_id,
+        email=command.email,
+        full_name=command.full_name,
+        clearance=command.clearance.value,
+        status=UserStatus.ACTIVE.value,
+        password_hash=hash_password(command.password, settings.argon2),
+        totp_secret=None,
+    )
+    user.set_roles(command.roles)
+    try:
+        repository.add_user(user)
+    except repository.EmailInUse as exc:
+        raise Refused("email", EMAIL_IN_USE) from exc
+    return user.id
+
+
+def change_roles(actor: Actor, *, user_id: uuid.UUID, command: ChangeRolesCommand) -> None:
+    """Set a user's roles and clearance; they apply from the user's next request.
+
+    :raises Refused: when administrators would remove their own administrator role.
+    """
+    user = _lock_user_to_change(actor, user_id)
+    if policy.would_lock_out_self(
+        actor_user_id=actor.user_id,
+        target_user_id=user.id,
+        roles_after=command.roles,
+        active_after=user.is_active,
+    ):
+        raise Refused("roles", OWN_ADMIN_ROLE)
+    user.set_roles(command.roles)
+    user.clearance = command.clearance.value
+
+
+def disable_user(actor: Actor, *, user_id: uuid.UUID) -> int:
+    """Disable an account and end every one of its sessions; returns how many ended.
+
+    :raises Refused: when administrators would disable themselves.
+    """
+    user = _lock_user_to_change(actor, user_id)
+    if policy.would_lock_out_self(
+        actor_user_id=actor.user_id,
+        target_user_id=user.id,
+        roles_after=user.roles,
+        active_after=False,
+    ):
+        raise Refused("status", OWN_ACCOUNT_DISABLE)
+    user.status = UserStatus.DISABLED.value
+    ended = revoke_sessions(user_id=user.id, reason=SessionEndReason.ACCOUNT_DISABLED, now=db_now())
+    return ended
+
+
+def enable_user(actor: Actor, *, user_id: uuid.UUID) -> None:
+    """Let a disabled account sign in again (its old sessions stay ended)."""
+    user = _lock_user_to_change(actor, user_id)
+    user.status = UserStatus.ACTIVE.value
+
+
+def reset_second_factor(actor: Actor, *, user_id: uuid.UUID) -> int:
+    """Forget the user's authenticator and end their sessions; they enrol again at sign-in."""
+    user = _lock_user_to_change(actor, user_id)
+    user.totp_secret = None
+    user.totp_enrolled_at = None
+    user.totp_last_counter = None
+    ended = revoke_sessions(user_id=user.id, reason=SessionEndReason.MFA_RESET, now=db_now())
+    return ended
+
+
+def end_sessions(actor: Actor, *, user_id: uuid.UUID) -> int:
+    """End every session of the user, wherever it is; returns how many ended."""
+    user = _lock_user_to_change(actor, user_id)
+    ended = revoke_sessions(user_id=user.id, reason=SessionEndReason.ENDED_BY_ADMIN, now=db_now())
+    return ended
+
+
+def unlock_sign_in(actor: Actor, *, user_id: uuid.UUID) -> None:
+    """Clear the user's failed sign-in count, lifting the throttle and its hard stop."""
+    user = _lock_user_to_change(actor, user_id)
+    throttle.reset(throttle.key_for(user.email))
+
+
+def _require_administrator(actor: Actor) -> None:
+    if not policy.may_manage_user(
+        actor_roles=actor.roles, actor_agency_id=actor.agency_id, target_agency_id=actor.agency_id
+    ):
+        raise Forbidden()
+
+
+def _may_manage(roles: frozenset[Role], agency_id: uuid.UUID, user: User) -> bool:
+    return policy.may_manage_user(
+        actor_roles=roles, actor_agency_id=agency_id, target_agency_id=user.agency_id
+    )
+
+
+def _lock_user_to_change(actor: Actor, user_id: uuid.UUID) -> User:
+    """The user, row-locked with the administrator, if the administrator may change them.
+
+    The decision uses the administrator's own row as read under the lock, so a role or
+    status taken away a moment ago already counts.
+
+    :raises NotFound: for a user of another agency, or no such user.
+    """
+    locked = repository.lock_users({actor.user_id, user_id})
+    admin, user = locked.get(actor.user_id), locked.get(user_id)
+    if admin is None or not admin.is_active or user is None:
+        raise NotFound()
+    if not _may_manage(admin.roles, admin.agency_id, user):
+        raise NotFound()
+    return user

@@ -1,17 +1,48 @@
-"""Agency administrators manage the users of their own agency."""
+"""Agency administrators manage the users of their own agency.
+
+Changes are POST only. Each confirms itself with a fixed message flashed onto the redirect: the
+messages name no one and carry nothing the administrator did not already see.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import uuid
+from collections.abc import Callable
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from portal.access.decorators import requires
 from portal.access.permissions import Permission
+from portal.config import Settings
 from portal.core.actor import current_actor
 from portal.db.transaction import transaction
 from portal.users import service
+from portal.users.forms import AddUserForm, ChangeRolesForm, add_error, load_command
+from portal.users.schemas import (
+    ChangeRolesCommand,
+    ChangeRolesSchema,
+    CreateUserCommand,
+    CreateUserSchema,
+)
 
 bp = Blueprint("users", __name__, url_prefix="/users")
+
+ADDED = "User added. They will set up their authenticator app the first time they sign in"
+ROLES_CHANGED = "Roles and clearance updated. The changes apply from the user's next page view"
+DISABLED = "Account disabled. Every session the user had has ended"
+ENABLED = "Account enabled. The user can sign in again"
+SECOND_FACTOR_RESET = (
+    "Second factor reset. Every session the user had has ended, and they will set up their "
+    "authenticator app again at their next sign-in"
+)
+SESSIONS_ENDED = "Every session the user had has ended"
+UNLOCKED = "Sign-in unlocked. The user can try to sign in again"
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.extensions["portal.settings"]
+    return settings
 
 
 @bp.get("/")
@@ -21,3 +52,98 @@ def list_users() -> ResponseReturnValue:
         users = service.list_agency_users(current_actor())
         page = render_template("users/list.html", users=users)
     return page
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires(Permission.USERS_MANAGE)
+def add_user() -> ResponseReturnValue:
+    form = AddUserForm()
+    submitted = form.validate_on_submit()
+    command = load_command(form, CreateUserSchema(), CreateUserCommand) if submitted else None
+    if command is not None:
+        try:
+            with transaction():
+                user_id = service.create_user(
+                    current_actor(), command=command, settings=_settings()
+                )
+        except service.Refused as refused:
+            add_error(form, refused.field, refused.message)
+        else:
+            flash(ADDED, "success")
+            return redirect(url_for("users.show_user", user_id=user_id))
+    return render_template("users/add.html", form=form)
+
+
+@bp.get("/<uuid:user_id>")
+@requires(Permission.USERS_MANAGE)
+def show_user(user_id: uuid.UUID) -> ResponseReturnValue:
+    with transaction():
+        details = service.get_user_details(current_actor(), user_id=user_id, settings=_settings())
+        page = render_template("users/show.html", details=details)
+    return page
+
+
+@bp.route("/<uuid:user_id>/roles", methods=["GET", "POST"])
+@requires(Permission.USERS_MANAGE)
+def change_roles(user_id: uuid.UUID) -> ResponseReturnValue:
+    form = ChangeRolesForm()
+    submitted = form.validate_on_submit()
+    command = load_command(form, ChangeRolesSchema(), ChangeRolesCommand) if submitted else None
+    if command is not None:
+        try:
+            with transaction():
+                service.change_roles(current_actor(), user_id=user_id, command=command)
+        except service.Refused as refused:
+            add_error(form, refused.field, refused.message)
+        else:
+            flash(ROLES_CHANGED, "success")
+            return redirect(url_for("users.show_user", user_id=user_id))
+    with transaction():
+        user = service.get_user(current_actor(), user_id=user_id)
+        if not form.is_submitted():
+            form.roles.data = [role.value for role in sorted(user.roles)]
+            form.clearance.data = user.clearance
+        page = render_template("users/roles.html", form=form, user=user)
+    return page
+
+
+@bp.post("/<uuid:user_id>/disable")
+@requires(Permission.USERS_MANAGE)
+def disable_user(user_id: uuid.UUID) -> ResponseReturnValue:
+    return _perform(service.disable_user, user_id, DISABLED)
+
+
+@bp.post("/<uuid:user_id>/enable")
+@requires(Permission.USERS_MANAGE)
+def enable_user(user_id: uuid.UUID) -> ResponseReturnValue:
+    return _perform(service.enable_user, user_id, ENABLED)
+
+
+@bp.post("/<uuid:user_id>/reset-second-factor")
+@requires(Permission.USERS_MANAGE)
+def reset_second_factor(user_id: uuid.UUID) -> ResponseReturnValue:
+    return _perform(service.reset_second_factor, user_id, SECOND_FACTOR_RESET)
+
+
+@bp.post("/<uuid:user_id>/end-sessions")
+@requires(Permission.USERS_MANAGE)
+def end_sessions(user_id: uuid.UUID) -> ResponseReturnValue:
+    return _perform(service.end_sessions, user_id, SESSIONS_ENDED)
+
+
+@bp.post("/<uuid:user_id>/unlock-sign-in")
+@requires(Permission.USERS_MANAGE)
+def unlock_sign_in(user_id: uuid.UUID) -> ResponseReturnValue:
+    return _perform(service.unlock_sign_in, user_id, UNLOCKED)
+
+
+def _perform(use_case: Callable[..., object], user_id: uuid.UUID, done: str) -> ResponseReturnValue:
+    """Run one account action (a button on the user's page) and go back to that page."""
+    try:
+        with transaction():
+            use_case(current_actor(), user_id=user_id)
+    except service.Refused as refused:
+        flash(refused.message, "problem")
+    else:
+        flash(done, "success")
+    return redirect(url_for("users.show_user", user_id=user_id))

@@ -1,0 +1,138 @@
+"""User administration forms: presentation and CSRF only.
+
+What may be submitted is decided by the marshmallow schemas in :mod:`portal.users.schemas`:
+:func:`load_command` passes everything the browser sent (the form's fields and anything else in
+the body, minus the CSRF token and the button) through a schema, and puts the schema's messages
+on the form's fields so the GOV.UK error summary shows them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from flask import request
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovPasswordInput,
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextInput,
+)
+from marshmallow import Schema, ValidationError
+from wtforms import (
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
+
+from portal.core.identity import Clearance, Role
+
+C = TypeVar("C")
+
+#: Sent by every form, checked by Flask-WTF, never part of a command.
+_NOT_INPUT = frozenset({"csrf_token", "submit"})
+UNEXPECTED_INPUT = (
+    "The form was sent with information this page does not accept. Reload the page and try again"
+)
+
+CLEARANCE_LABELS = {
+    Clearance.BPSS: "BPSS – Baseline Personnel Security Standard",
+    Clearance.SC: "SC – Security Check",
+    Clearance.DV: "DV – Developed Vetting",
+}
+ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
+CLEARANCE_CHOICES = [SelectChoice(level.value, CLEARANCE_LABELS[level]) for level in Clearance]
+
+
+def _roles_field() -> Any:
+    return SelectMultipleField(
+        "Roles",
+        choices=ROLE_CHOICES,
+        validate_choice=False,  # the schema decides, with a message for the page
+        widget=GovCheckboxesInput(),
+        description="Select all that apply",
+    )
+
+
+def _clearance_field() -> Any:
+    return RadioField(
+        "Security clearance",
+        choices=CLEARANCE_CHOICES,
+        validate_choice=False,
+        widget=GovRadioInput(),
+        description="The national security vetting the user holds",
+    )
+
+
+class AddUserForm(FlaskForm):  # type: ignore[misc]
+    full_name = StringField("Full name", widget=GovTextInput())
+    email = StringField(
+        "Email address",
+        widget=GovTextInput(),
+        description="They sign in with this address. It must not be used by any other account",
+    )
+    password = PasswordField(
+        "Password",
+        widget=GovPasswordInput(),
+        description=(
+            "Use 12 characters or more; 3 random words work well. Give it to the user in person "
+            "or by phone, never by email"
+        ),
+    )
+    confirm_password = PasswordField("Confirm password", widget=GovPasswordInput())
+    roles = _roles_field()
+    clearance = _clearance_field()
+    submit = SubmitField("Add user", widget=GovSubmitInput())
+
+
+class ChangeRolesForm(FlaskForm):  # type: ignore[misc]
+    roles = _roles_field()
+    clearance = _clearance_field()
+    submit = SubmitField("Save changes", widget=GovSubmitInput())
+
+
+def submitted(form: FlaskForm) -> dict[str, Any]:
+    """Everything the browser sent for ``form``: its fields' data plus any field it lacks."""
+    data = {name: value for name, value in form.data.items() if name not in _NOT_INPUT}
+    for key in request.form:
+        if key not in form._fields and key not in _NOT_INPUT:
+            data[key] = request.form.get(key)
+    return data
+
+
+def load_command(form: FlaskForm, schema: Schema, command: type[C]) -> C | None:
+    """The command the schema builds from what was sent, or None with errors on ``form``."""
+    try:
+        loaded = schema.load(submitted(form))
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, Mapping) else {"": exc.messages}
+        for name, problem in messages.items():
+            add_error(form, str(name), _first_message(problem))
+        return None
+    if not isinstance(loaded, command):
+        raise TypeError(f"{type(schema).__name__} did not load a {command.__name__}")
+    return loaded
+
+
+def add_error(form: FlaskForm, name: str, message: str) -> None:
+    """Show ``message`` against field ``name``, or against the button for anything else."""
+    field = form._fields.get(name) if name not in _NOT_INPUT else None
+    if field is None:
+        field, message = form.submit, UNEXPECTED_INPUT
+    field.errors = [*field.errors, message]
+
+
+def _first_message(problem: Any) -> str:
+    """The first message in marshmallow's nested errors ({0: [...]} for list items)."""
+    if isinstance(problem, str):
+        return problem
+    if isinstance(problem, Mapping):
+        problem = list(problem.values())
+    if isinstance(problem, list | tuple) and problem:
+        return _first_message(problem[0])
+    return UNEXPECTED_INPUT
