@@ -113,11 +113,12 @@ def _install_hooks(app: Flask, settings: Settings) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from portal.auth.oidc_views import bp as oidc_bp
     from portal.auth.views import bp as auth_bp
     from portal.home.views import bp as home_bp
     from portal.users.views import bp as users_bp
 
-    for bp in (home_bp, auth_bp, users_bp):
+    for bp in (home_bp, auth_bp, oidc_bp, users_bp):
         app.register_blueprint(bp)
 
 
