@@ -14,7 +14,10 @@ from flask import current_app
 import portal.all_models  # noqa: F401 - every model's table in the metadata
 
 config = context.config
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+if not logging.getLogger().handlers:
+    # Only when nothing has configured logging yet: fileConfig replaces the root handlers,
+    # which would silently drop the application's (and the tests' leak-capturing) handlers.
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 target_db = current_app.extensions["migrate"].db
