@@ -61,6 +61,23 @@ def needs_rehash(stored: str, params: Argon2Parameters) -> bool:
     return _hasher(params).check_needs_rehash(stored)
 
 
+def _is_listed(folded: str) -> bool:
+    """``folded`` is a listed password, or one with digits or symbols stuck on the end.
+
+    Every cut inside the trailing decoration is tried, so a listed password that itself ends in
+    digits ("abc123", "123456") is still caught with more digits added ("abc123123456").
+    """
+    listed = common_passwords()
+    if folded in listed:
+        return True
+    end = len(folded)
+    while end > 4 and _DECORATION.fullmatch(folded[end - 1]):
+        end -= 1
+        if folded[:end] in listed:
+            return True
+    return False
+
+
 def password_problem(password: str, *, email: str = "") -> str | None:
     """Why ``password`` may not be used, in words for the user, or None if it is acceptable."""
     if len(password) < MIN_LENGTH:
@@ -68,9 +85,7 @@ def password_problem(password: str, *, email: str = "") -> str | None:
     if len(password) > MAX_LENGTH:
         return f"Password must be {MAX_LENGTH} characters or fewer"
     folded = unicodedata.normalize("NFKC", password).lower()
-    stripped = _DECORATION.sub("", folded)
-    listed = common_passwords()
-    if folded in listed or (len(stripped) >= 4 and stripped in listed):
+    if _is_listed(folded):
         return f"Password is too common. {_ADVICE}"
     if len(set(folded)) <= 2:
         return f"Password is too easy to guess. {_ADVICE}"

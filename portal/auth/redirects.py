@@ -13,20 +13,22 @@ def safe_next(value: str | None, default: str = "/") -> str:
 
     Accepts only ``/path?query`` made of unreserved URL characters. Refuses ``//host``,
     ``/\\host``, anything with a scheme or host, control characters, and values whose percent
-    decoding (once or twice) would produce any of those.
+    decoding, applied any number of times, would produce any of those or a non-ASCII look-alike.
     """
     if not value or len(value) > 2000:
         return default
     if not _SAFE_PATH.fullmatch(value):
         return default
     decoded = value
-    for _ in range(3):
-        if decoded.startswith(("//", "/\\")) or "\\" in decoded:
+    while True:  # each decoding that changes anything shortens the text, so this ends
+        if decoded.startswith(("//", "/\\")) or "\\" in decoded or not decoded.isascii():
             return default
         parts = urlsplit(decoded)
         if parts.scheme or parts.netloc:
             return default
         if any(ord(ch) < 32 or ord(ch) == 127 for ch in decoded):
             return default
-        decoded = unquote(decoded)
-    return value
+        once = unquote(decoded)
+        if once == decoded:
+            return value
+        decoded = once

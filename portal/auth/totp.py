@@ -36,7 +36,7 @@ def matching_counter(
 ) -> int | None:
     """The time step ``code`` belongs to, if it is valid now and newer than ``last_counter``."""
     code = code.strip().replace(" ", "")
-    if len(code) != 6 or not code.isdigit():
+    if len(code) != 6 or not (code.isascii() and code.isdigit()):
         return None
     totp = pyotp.TOTP(secret)
     current = int(now.timestamp()) // STEP_SECONDS

@@ -35,6 +35,12 @@ def content_security_policy(nonce: str) -> str:
 
 
 def install(app: Flask, *, hsts: bool) -> None:
+    # ``Referrer-Policy: no-referrer`` means browsers send no Referer (and ``Origin: null`` on a
+    # POST), so Flask-WTF's HTTPS-only Referer check would refuse every form in production.
+    # CSRF rests on the token held in the server-side session, SameSite=Lax and the __Host-
+    # cookie prefix (which stops a sibling subdomain planting a session cookie).
+    app.config["WTF_CSRF_SSL_STRICT"] = False
+
     @app.after_request
     def set_headers(response: Response) -> Response:
         h = response.headers

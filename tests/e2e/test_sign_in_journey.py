@@ -1,0 +1,152 @@
+"""Sign in with password and TOTP in Chromium, see the marking top and bottom, sign out; axe
+finds no accessibility violations on any page of the journey, and CSP blocks nothing of ours."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from portal.auth.totp import code_at
+from portal.core.clock import db_now
+from tests.helpers import current_code
+from tests.leaks import remember_secret
+
+pytestmark = pytest.mark.e2e
+
+SHOTS = Path(tempfile.gettempdir())
+HOME_SHOT = SHOTS / "portal-home.png"
+SIGN_IN_SHOT = SHOTS / "portal-sign-in.png"
+
+
+class Journey:
+    """One browser tab, with every console error and page error it reports."""
+
+    def __init__(self, browser: Any, base_url: str) -> None:
+        self.base = base_url
+        self.page = browser.new_page()
+        self.errors: list[str] = []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+        self.axe = Axe()
+
+    def _console(self, message: Any) -> None:
+        if message.type in ("error", "warning") or "Content Security Policy" in message.text:
+            self.errors.append(f"{message.type}: {message.text}")
+
+    def goto(self, path: str) -> None:
+        self.page.goto(self.base + path)
+
+    def heading(self) -> str:
+        return str(self.page.locator("h1").first.inner_text()).strip()
+
+    def assert_accessible(self, label: str) -> None:
+        results = self.axe.run(self.page)
+        violations = results.response["violations"]
+        details = json.dumps(
+            [
+                {"id": v["id"], "impact": v["impact"], "nodes": [n["html"] for n in v["nodes"]]}
+                for v in violations
+            ],
+            indent=2,
+        )
+        assert results.violations_count == 0, f"axe violations on {label}:\n{details}"
+
+    def assert_frame(self) -> None:
+        """GOV.UK Frontend's JavaScript ran, and the marking is shown above and below main."""
+        self.page.wait_for_selector("[data-govuk-skip-link-init]", state="attached")
+        body_class = self.page.locator("body").get_attribute("class") or ""
+        assert "govuk-frontend-supported" in body_class.split()
+        banners = self.page.locator(".app-marking__text")
+        assert banners.count() == 2
+        assert [t.strip() for t in banners.all_inner_texts()] == ["OFFICIAL", "OFFICIAL"]
+        positions = self.page.evaluate(
+            """() => {
+                const main = document.querySelector("main");
+                const [top, bottom] = document.querySelectorAll(".app-marking");
+                const where = (node) => main.compareDocumentPosition(node);
+                return [
+                    Boolean(where(top) & Node.DOCUMENT_POSITION_PRECEDING),
+                    Boolean(where(bottom) & Node.DOCUMENT_POSITION_FOLLOWING),
+                    main.contains(top) || main.contains(bottom),
+                ];
+            }"""
+        )
+        assert positions == [True, True, False], "marking must be before and after main"
+        top = self.page.locator(".app-marking").first.bounding_box()
+        assert top is not None
+        assert top["y"] < 200  # near the top of the page, under the header
+
+    def sign_in_with_password(self, email: str, password: str) -> None:
+        self.goto("/sign-in")
+        self.page.get_by_label("Email address").fill(email)
+        self.page.get_by_role("textbox", name="Password", exact=True).fill(password)
+        self.page.get_by_role("button", name="Continue").click()
+        self.page.wait_for_load_state()
+
+
+def test_sign_in_with_password_and_totp_shows_marking_and_signs_out(
+    app, live_server, chromium, factories
+):
+    user = factories.user()
+    journey = Journey(chromium, live_server)
+
+    journey.goto("/sign-in")
+    assert journey.heading() == "Sign in"
+    journey.assert_frame()
+    journey.assert_accessible("the sign-in page")
+    journey.page.screenshot(path=str(SIGN_IN_SHOT), full_page=True)
+
+    journey.sign_in_with_password(user.email, user.password)
+    assert journey.page.url.endswith("/sign-in/security-code")
+    assert journey.heading() == "Enter your security code"
+    journey.assert_frame()
+    journey.assert_accessible("the security-code page")
+
+    journey.page.get_by_label("Security code").fill(current_code(app, user.totp_secret))
+    journey.page.get_by_role("button", name="Sign in").click()
+    journey.page.wait_for_load_state()
+    assert journey.page.url == live_server + "/"
+    assert journey.heading() == "Public Protection Sharing Portal"
+    assert "Test User" in journey.page.locator("header").inner_text()
+    journey.assert_frame()
+    journey.assert_accessible("the home page")
+    journey.page.screenshot(path=str(HOME_SHOT), full_page=True)
+
+    journey.page.get_by_role("button", name="Sign out").click()
+    journey.page.wait_for_load_state()
+    assert journey.heading() == "You have signed out"
+    journey.goto("/")
+    assert "/sign-in" in journey.page.url
+    assert journey.heading() == "Sign in"
+
+    assert not journey.errors, journey.errors
+
+
+def test_first_sign_in_sets_up_authenticator_accessibly(app, live_server, chromium, factories):
+    user = factories.user(enrolled=False)
+    journey = Journey(chromium, live_server)
+
+    journey.sign_in_with_password(user.email, user.password)
+    assert journey.page.url.endswith("/sign-in/set-up-authenticator")
+    assert journey.heading() == "Set up your authenticator app"
+    qr = journey.page.locator(".app-qr svg")
+    assert qr.count() == 1
+    journey.assert_frame()
+    journey.assert_accessible("the authenticator set-up page")
+
+    secret = journey.page.locator(".app-secret").inner_text().strip()
+    remember_secret(secret)
+    with app.app_context():
+        code = code_at(secret, db_now())
+    journey.page.get_by_label("Security code").fill(code)
+    journey.page.get_by_role("button", name="Continue").click()
+    journey.page.wait_for_load_state()
+    assert journey.page.url == live_server + "/"
+    journey.assert_frame()
+
+    assert not journey.errors, journey.errors
