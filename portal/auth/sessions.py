@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from werkzeug.datastructures import CallbackDict
 
 from portal.auth.models import UserSession
@@ -116,13 +116,20 @@ def revoke_sessions(
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def live_session_count(user_id: uuid.UUID) -> int:
-    rows = db.session.execute(
-        select(UserSession.id).where(
-            UserSession.user_id == user_id, UserSession.revoked_at.is_(None)
+def live_session_count(user_id: uuid.UUID, settings: Settings) -> int:
+    """Sessions of ``user_id`` that would still be accepted now (not revoked, not timed out)."""
+    now = db_now()
+    count = db.session.execute(
+        select(func.count())
+        .select_from(UserSession)
+        .where(
+            UserSession.user_id == user_id,
+            UserSession.revoked_at.is_(None),
+            UserSession.last_seen_at > now - timedelta(seconds=settings.session_idle_seconds),
+            UserSession.created_at > now - timedelta(seconds=settings.session_absolute_seconds),
         )
-    )
-    return len(rows.all())
+    ).scalar_one()
+    return int(count)
 
 
 class ServerSessionInterface(SessionInterface):

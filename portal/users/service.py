@@ -79,7 +79,7 @@ def get_user_details(actor: Actor, *, user_id: uuid.UUID, settings: Settings) ->
     )
     return UserDetails(
         user=user,
-        live_sessions=live_session_count(user.id),
+        live_sessions=live_session_count(user.id, settings),
         failed_sign_ins=sign_in.failures,
         sign_in_locked=sign_in.locked,
         is_self=user.id == actor.user_id,

@@ -18,7 +18,7 @@ from portal.core.identity import SessionEndReason, UserStatus
 from portal.db.transaction import transaction
 from portal.extensions import db
 from portal.users.models import User
-from tests.helpers import csrf_token, session_cookie, submit_password
+from tests.helpers import csrf_token, session_cookie, sign_in, submit_password
 from tests.security.conftest import clone_browser, is_sign_in_redirect
 
 SIGN_INS = 50
@@ -265,3 +265,18 @@ def test_request_after_12_hours_with_steady_activity_is_refused(
     clock.advance(timedelta(minutes=2))  # 12:01 after sign-in, two minutes after activity
 
     assert is_sign_in_redirect(client.get("/"))
+
+
+def test_live_session_count_after_idle_timeout_excludes_the_timed_out_session(
+    app, client, factories, clock
+):
+    from portal.auth.sessions import live_session_count
+
+    user = factories.user()
+    sign_in(app, client, user)
+    settings = app.extensions["portal.settings"]
+    with app.app_context():
+        assert live_session_count(user.id, settings) == 1
+    clock.advance(timedelta(minutes=15, seconds=1))
+    with app.app_context():
+        assert live_session_count(user.id, settings) == 0

@@ -55,7 +55,7 @@ def user_state(app: Flask, user_id: uuid.UUID) -> UserState:
             totp_secret=user.totp_secret,
             totp_enrolled=user.totp_enrolled_at is not None,
             totp_last_counter=user.totp_last_counter,
-            live_sessions=live_session_count(user.id),
+            live_sessions=live_session_count(user.id, app.extensions["portal.settings"]),
             failed_sign_ins=row.failures if row else 0,
         )
 
