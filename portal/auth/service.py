@@ -13,9 +13,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from portal.audit import events, recorder
 from portal.auth import passwords, throttle, totp
 from portal.auth.sessions import ServerSession, create_session_row, revoke_sessions
 from portal.config import Settings
+from portal.core.actor import Actor
 from portal.core.clock import db_now
 from portal.core.identity import SessionEndReason
 from portal.extensions import db
@@ -57,6 +59,14 @@ def check_password_step(
     if not (state.allowed and ok and user is not None and user.is_active):
         throttle.record_failure(key, now)
         session.pop(PENDING_KEY, None)
+        recorder.record(
+            events.login_failed(
+                reason="password_step",
+                method=METHOD_LOCAL,
+                user_id=user.id if user else None,
+                agency_id=user.agency_id if user else None,
+            )
+        )
         return PasswordOutcome(accepted=False)
     if user.password_hash and passwords.needs_rehash(user.password_hash, settings.argon2):
         user.password_hash = passwords.hash_password(password, settings.argon2)
@@ -105,6 +115,14 @@ def check_totp_step(
         counter = totp.matching_counter(secret, code, now=now, last_counter=last)
     if counter is None:
         throttle.record_failure(key, now)
+        recorder.record(
+            events.login_failed(
+                reason="security_code_step",
+                method=METHOD_LOCAL,
+                user_id=user.id,
+                agency_id=user.agency_id,
+            )
+        )
         return None
     if enrolling:
         user.totp_secret = secret
@@ -125,12 +143,15 @@ def start_session(session: ServerSession, *, user: User, method: str, now: datet
         revoke_sessions(row_ids=[session.row_id], reason=SessionEndReason.ROTATED, now=now)
     token, row = create_session_row(user_id=user.id, auth_method=method, now=now)
     session.adopt(token, row)
+    recorder.record(events.login(user_id=user.id, agency_id=user.agency_id, method=method))
     return str(next_url)
 
 
-def sign_out(session: ServerSession) -> None:
+def sign_out(session: ServerSession, *, user: User) -> None:
+    """End this browser's session; writes one LOGOUT event in the caller's transaction."""
     if session.row_id is not None:
         revoke_sessions(row_ids=[session.row_id], reason=SessionEndReason.SIGNED_OUT, now=db_now())
+    recorder.record(events.logout(user_id=user.id, agency_id=user.agency_id))
     session.end()
 
 
@@ -155,7 +176,17 @@ def change_password(
     now = db_now()
     user.password_hash = passwords.hash_password(new_password, settings.argon2)
     user.password_changed_at = now
-    revoke_sessions(user_id=user.id, reason=SessionEndReason.PASSWORD_CHANGED, now=now)
+    ended = revoke_sessions(user_id=user.id, reason=SessionEndReason.PASSWORD_CHANGED, now=now)
     token, row = create_session_row(user_id=user.id, auth_method=METHOD_LOCAL, now=now)
     session.adopt(token, row)
+    actor = Actor.from_user(user)
+    recorder.record(events.user_changed(actor, user_id=user.id, reason="password_changed"))
+    recorder.record(
+        events.session_ended(
+            user_id=user.id,
+            reason=SessionEndReason.PASSWORD_CHANGED.value,
+            actor=actor,
+            detail={"ended_count": str(ended)},
+        )
+    )
     return None

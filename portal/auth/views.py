@@ -111,7 +111,7 @@ def set_up_authenticator() -> ResponseReturnValue:
 @requires(Permission.ACCOUNT_MANAGE)
 def sign_out() -> ResponseReturnValue:
     with transaction():
-        service.sign_out(_session())
+        service.sign_out(_session(), user=current_user._get_current_object())
     return redirect(url_for("auth.signed_out"))
 
 

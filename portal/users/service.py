@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from portal.access import policy
+from portal.audit import events, recorder
 from portal.auth import throttle
 from portal.auth.passwords import hash_password
 from portal.auth.sessions import live_session_count, revoke_sessions
@@ -108,6 +109,11 @@ def create_user(actor: Actor, *, command: CreateUserCommand, settings: Settings)
         repository.add_user(user)
     except repository.EmailInUse as exc:
         raise Refused("email", EMAIL_IN_USE) from exc
+    recorder.record(
+        events.user_changed(
+            actor, user_id=user.id, reason="created", detail=_roles_detail(command.roles, user)
+        )
+    )
     return user.id
 
 
@@ -126,6 +132,14 @@ def change_roles(actor: Actor, *, user_id: uuid.UUID, command: ChangeRolesComman
         raise Refused("roles", OWN_ADMIN_ROLE)
     user.set_roles(command.roles)
     user.clearance = command.clearance.value
+    recorder.record(
+        events.user_changed(
+            actor,
+            user_id=user.id,
+            reason="roles_changed",
+            detail=_roles_detail(command.roles, user),
+        )
+    )
 
 
 def disable_user(actor: Actor, *, user_id: uuid.UUID) -> int:
@@ -143,6 +157,11 @@ def disable_user(actor: Actor, *, user_id: uuid.UUID) -> int:
         raise Refused("status", OWN_ACCOUNT_DISABLE)
     user.status = UserStatus.DISABLED.value
     ended = revoke_sessions(user_id=user.id, reason=SessionEndReason.ACCOUNT_DISABLED, now=db_now())
+    recorder.record(
+        events.user_changed(
+            actor, user_id=user.id, reason="disabled", detail={"ended_count": str(ended)}
+        )
+    )
     return ended
 
 
@@ -150,6 +169,7 @@ def enable_user(actor: Actor, *, user_id: uuid.UUID) -> None:
     """Let a disabled account sign in again (its old sessions stay ended)."""
     user = _lock_user_to_change(actor, user_id)
     user.status = UserStatus.ACTIVE.value
+    recorder.record(events.user_changed(actor, user_id=user.id, reason="enabled"))
 
 
 def reset_second_factor(actor: Actor, *, user_id: uuid.UUID) -> int:
@@ -159,6 +179,7 @@ def reset_second_factor(actor: Actor, *, user_id: uuid.UUID) -> int:
     user.totp_enrolled_at = None
     user.totp_last_counter = None
     ended = revoke_sessions(user_id=user.id, reason=SessionEndReason.MFA_RESET, now=db_now())
+    recorder.record(events.mfa_reset(actor, user_id=user.id))
     return ended
 
 
@@ -166,6 +187,14 @@ def end_sessions(actor: Actor, *, user_id: uuid.UUID) -> int:
     """End every session of the user, wherever it is; returns how many ended."""
     user = _lock_user_to_change(actor, user_id)
     ended = revoke_sessions(user_id=user.id, reason=SessionEndReason.ENDED_BY_ADMIN, now=db_now())
+    recorder.record(
+        events.session_ended(
+            user_id=user.id,
+            reason=SessionEndReason.ENDED_BY_ADMIN.value,
+            actor=actor,
+            detail={"ended_count": str(ended)},
+        )
+    )
     return ended
 
 
@@ -173,6 +202,11 @@ def unlock_sign_in(actor: Actor, *, user_id: uuid.UUID) -> None:
     """Clear the user's failed sign-in count, lifting the throttle and its hard stop."""
     user = _lock_user_to_change(actor, user_id)
     throttle.reset(throttle.key_for(user.email))
+    recorder.record(events.user_changed(actor, user_id=user.id, reason="sign_in_unlocked"))
+
+
+def _roles_detail(roles: frozenset[Role], user: User) -> dict[str, str]:
+    return {"roles": ",".join(sorted(r.value for r in roles)), "clearance": user.clearance}
 
 
 def _require_administrator(actor: Actor) -> None:

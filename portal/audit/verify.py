@@ -1,0 +1,344 @@
+"""Verifying the access log (``reference/security.md`` §4.3).
+
+In order, and stopping at the first problem:
+
+1. every checkpoint (stored in ``audit_checkpoint`` or published in the checkpoint directory)
+   carries a valid Ed25519 signature from a known public key, and the two sets agree;
+2. the chain, from genesis (or from the newest checkpoint an earlier intact run reached, with
+   ``since_checkpoint``), has no gap, every ``prev_hash`` links, every ``row_hash`` is the hash
+   of its body, every checkpoint's signed head matches the chain at its sequence number
+   (otherwise the chain was rewritten), and no checkpoint lies beyond the end (otherwise it was
+   truncated);
+3. the search columns of every row still say what its hashed body says;
+4. the head row equals where the chain ends.
+
+Rows are streamed in batches through a server-side cursor and hashed without building ORM
+objects; the column check (3) is one SQL query that rebuilds, from the columns, the start of the
+canonical body (:mod:`portal.audit.events` puts the search fields first) and compares it with
+the body. :func:`verify` runs that query on a second connection while the chain is hashed.
+
+Everything here only reads. :func:`record_result` stores a run's outcome, in the caller's
+transaction.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from flask import current_app
+from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy.orm import Session
+
+from portal.audit.chain import GENESIS, Anchor, ChainScan, Problem, ProblemKind, Row
+from portal.audit.checkpoints import (
+    CheckpointFileError,
+    KeyFileError,
+    SignedCheckpoint,
+    load_public_keys,
+    merge,
+    public_key_path,
+    read_checkpoint_files,
+    stored_checkpoints,
+)
+from portal.audit.events import SEARCH_FIELDS, UUID_FIELDS
+from portal.audit.models import AuditHead, AuditVerification
+from portal.config import Settings
+from portal.core.clock import db_now
+from portal.extensions import db
+
+MODE_FULL = "full"
+MODE_SINCE_CHECKPOINT = "since_checkpoint"
+DEFAULT_BATCH_SIZE = 20_000
+MAX_PROBLEM_TEXT = 300
+
+Progress = Callable[[int], None]
+
+
+class CannotVerify(RuntimeError):
+    """Verification could not run at all (no public key, no database...)."""
+
+
+@dataclass(frozen=True)
+class Report:
+    """The outcome of one verification run."""
+
+    mode: str
+    problem: Problem | None
+    from_seq: int
+    through_seq: int
+    head_hash: bytes | None
+    checkpoint_seq: int | None
+    rows: int
+    checkpoints: int
+
+    @property
+    def intact(self) -> bool:
+        return self.problem is None
+
+
+def verify(
+    *,
+    since_checkpoint: bool = False,
+    progress: Progress | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    settings: Settings | None = None,
+) -> Report:
+    """Verify the access log of the application's database; reads only, writes nothing.
+
+    The public key is ``<PORTAL_CHECKPOINT_KEY>.pub``; published checkpoints are read from
+    ``PORTAL_CHECKPOINT_DIR`` when it is set. ``progress`` is called with each batch's row count.
+
+    :raises CannotVerify: when there is no public key to check checkpoints with.
+    """
+    settings = settings or current_app.extensions["portal.settings"]
+    if settings.checkpoint_key_path is None:
+        raise CannotVerify("PORTAL_CHECKPOINT_KEY is not set: no public key to verify with")
+    try:
+        keys = load_public_keys(public_key_path(settings.checkpoint_key_path))
+    except KeyFileError as exc:
+        raise CannotVerify(str(exc)) from None
+    try:
+        published = (
+            read_checkpoint_files(settings.checkpoint_dir) if settings.checkpoint_dir else []
+        )
+    except CheckpointFileError as exc:
+        problem = Problem(ProblemKind.BAD_CHECKPOINT, f"checkpoint directory: {exc}")
+        return Report(_mode(since_checkpoint), problem, 0, 0, None, None, 0, 0)
+    engine = db.engine
+    with _snapshot(engine) as connection, _snapshot(engine) as columns_connection:
+        return verify_connection(
+            connection,
+            keys,
+            published=published,
+            since_checkpoint=since_checkpoint,
+            progress=progress,
+            batch_size=batch_size,
+            columns_connection=columns_connection,
+        )
+
+
+@contextmanager
+def _snapshot(engine: Engine) -> Iterator[Connection]:
+    """A read-only connection that sees one consistent snapshot; closing it ends the read."""
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection = connection.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+        yield connection
+
+
+def verify_connection(
+    connection: Connection,
+    public_keys: Mapping[str, Ed25519PublicKey],
+    *,
+    published: Sequence[SignedCheckpoint] = (),
+    since_checkpoint: bool = False,
+    progress: Progress | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    columns_connection: Connection | None = None,
+) -> Report:
+    """Verify the access log as ``connection`` sees it (its uncommitted changes included).
+
+    Reads only. With ``columns_connection`` the column check runs there, concurrently; it must
+    see the same committed data (so not in tests that tamper inside an open transaction).
+    """
+    mode = _mode(since_checkpoint)
+    checkpoints, problem = _authentic_checkpoints(connection, public_keys, published)
+    if problem is not None:
+        return Report(mode, problem, 0, 0, None, None, 0, len(checkpoints))
+    start = GENESIS
+    if since_checkpoint:
+        start, problem = _resume_point(connection, checkpoints)
+        if problem is not None:
+            return Report(mode, problem, 0, 0, None, None, 0, len(checkpoints))
+    head = _read_head(connection)
+    first = max(start.seq, 1)
+    pending: Future[int | None] | None = None
+    executor = ThreadPoolExecutor(max_workers=1) if columns_connection is not None else None
+    try:
+        if executor is not None and columns_connection is not None:
+            pending = executor.submit(_first_column_mismatch, columns_connection, first, None)
+        scan = ChainScan(start, [c.anchor for c in checkpoints])
+        for rows in _batches(connection, start.seq or 1, batch_size):
+            if progress is not None:
+                progress(len(rows))
+            if scan.feed(rows) is not None:
+                break
+        problem = scan.problem or scan.finish(head)
+        last = scan.last.seq
+        upper = last if problem is None or problem.seq is None else min(last, problem.seq - 1)
+        if pending is not None:
+            mismatch = pending.result()
+        else:
+            mismatch = _first_column_mismatch(connection, first, upper)
+    finally:
+        if executor is not None:
+            executor.shutdown(wait=True)
+    if mismatch is not None and mismatch <= upper:
+        problem = Problem(
+            ProblemKind.COLUMNS_CHANGED,
+            f"the search columns of seq {mismatch} no longer match its hashed body",
+            mismatch,
+        )
+    confirmed = [c.seq for c in checkpoints if c.seq <= last] if problem is None else []
+    return Report(
+        mode=mode,
+        problem=problem,
+        from_seq=first,
+        through_seq=last,
+        head_hash=scan.hash if problem is None else None,
+        checkpoint_seq=max(confirmed) if confirmed else None,
+        rows=scan.rows,
+        checkpoints=len(checkpoints),
+    )
+
+
+def _mode(since_checkpoint: bool) -> str:
+    return MODE_SINCE_CHECKPOINT if since_checkpoint else MODE_FULL
+
+
+def _authentic_checkpoints(
+    connection: Connection,
+    public_keys: Mapping[str, Ed25519PublicKey],
+    published: Sequence[SignedCheckpoint],
+) -> tuple[list[SignedCheckpoint], Problem | None]:
+    """Stored and published checkpoints, after checking every signature and that both agree."""
+    union, issues = merge(stored_checkpoints(connection), published)
+    for checkpoint in union:
+        if not checkpoint.signature_valid(public_keys):
+            return union, Problem(
+                ProblemKind.BAD_CHECKPOINT,
+                f"the checkpoint at seq {checkpoint.seq} does not carry a valid signature "
+                f"of a known key (key id {checkpoint.key_id})",
+                checkpoint.seq,
+            )
+    for kind, seq in issues:
+        if kind == "missing":
+            return union, Problem(
+                ProblemKind.MISSING_CHECKPOINT,
+                f"the checkpoint at seq {seq} was published but is no longer stored",
+                seq,
+            )
+        return union, Problem(
+            ProblemKind.BAD_CHECKPOINT,
+            f"the stored and published checkpoints at seq {seq} differ",
+            seq,
+        )
+    return union, None
+
+
+def _resume_point(
+    connection: Connection, checkpoints: Sequence[SignedCheckpoint]
+) -> tuple[Anchor, Problem | None]:
+    """The newest checkpoint an earlier intact run reached, or genesis if none did."""
+    reached = connection.execute(
+        select(func.max(AuditVerification.checkpoint_seq)).where(AuditVerification.intact.is_(True))
+    ).scalar_one_or_none()
+    if reached is None:
+        return GENESIS, None
+    for checkpoint in checkpoints:
+        if checkpoint.seq == reached:
+            return checkpoint.anchor, None
+    return GENESIS, Problem(
+        ProblemKind.MISSING_CHECKPOINT,
+        f"the checkpoint at seq {reached}, which an earlier run verified, is missing",
+        int(reached),
+    )
+
+
+def _read_head(connection: Connection) -> Anchor | None:
+    row = connection.execute(
+        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)
+    ).one_or_none()
+    return None if row is None else Anchor(int(row[0]), bytes(row[1]))
+
+
+def _batches(connection: Connection, from_seq: int, batch_size: int) -> Iterator[list[Row]]:
+    """``(seq, body, prev_hash, row_hash)`` from ``from_seq`` on, in batches, through a
+    server-side cursor on PostgreSQL; plain tuples, no ORM objects."""
+    connection.execute(select(1))  # make sure the snapshot's transaction has begun
+    raw: Any = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        cursor = raw.cursor(name=f"audit_verify_{secrets.token_hex(4)}", binary=True)
+        sql = "SELECT seq, body, prev_hash, row_hash FROM audit_event WHERE seq >= %s ORDER BY seq"
+    else:
+        cursor = raw.cursor()
+        sql = "SELECT seq, body, prev_hash, row_hash FROM audit_event WHERE seq >= ? ORDER BY seq"
+    try:
+        cursor.execute(sql, (from_seq,))
+        while rows := cursor.fetchmany(batch_size):
+            yield rows
+    finally:
+        cursor.close()
+
+
+def _first_column_mismatch(connection: Connection, lower: int, upper: int | None) -> int | None:
+    """The first seq in [lower, upper] whose search columns disagree with its body."""
+    prefix = _body_prefix_sql(connection.dialect.name)
+    if connection.dialect.name == "postgresql":
+        mismatch = f"position({prefix} in body) <> 1"
+    else:
+        mismatch = f"instr(body, {prefix}) <> 1"
+    bound = "" if upper is None else " AND seq <= :upper"
+    sql = text(
+        f"SELECT seq FROM audit_event WHERE seq >= :lower{bound} AND {mismatch} "  # noqa: S608 - constant SQL
+        "ORDER BY seq LIMIT 1"
+    )
+    params: dict[str, int] = {"lower": lower}
+    if upper is not None:
+        params["upper"] = upper
+    found = connection.execute(sql, params).scalar_one_or_none()
+    return None if found is None else int(found)
+
+
+def _body_prefix_sql(dialect: str) -> str:
+    """SQL that rebuilds, from a row's search columns, the exact start of its canonical body:
+    ``{"actor_agency_id":...,"type":"...",`` (values never need JSON escaping: see events)."""
+    template = "{" + "".join(f'"{name}":%s,' for name in SEARCH_FIELDS)
+    args = []
+    for name in SEARCH_FIELDS:
+        column = {"type": "event_type", "at": "recorded_at"}.get(name, name)
+        if name in UUID_FIELDS:  # the body has uuid.hex, as SQLite stores it
+            value = f"replace({column}::text, '-', '')" if dialect == "postgresql" else column
+        elif name == "at":
+            value = (
+                "to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+                if dialect == "postgresql"
+                else "replace(recorded_at, ' ', 'T') || 'Z'"
+            )
+        else:
+            value = column
+        args.append(f"coalesce('\"' || {value} || '\"', 'null')")
+    function = "format" if dialect == "postgresql" else "printf"
+    return f"{function}('{template}', {', '.join(args)})"
+
+
+def record_result(session: Session, report: Report) -> None:
+    """Store the outcome of a verification run, in the caller's transaction; never commits."""
+    problem = str(report.problem)[:MAX_PROBLEM_TEXT] if report.problem else None
+    session.execute(
+        insert(AuditVerification).values(
+            verified_at=db_now(),
+            mode=report.mode,
+            intact=report.intact,
+            from_seq=report.from_seq,
+            through_seq=report.through_seq,
+            head_hash=report.head_hash,
+            checkpoint_seq=report.checkpoint_seq,
+            problem=problem,
+        )
+    )
+
+
+def last_result(session: Session) -> AuditVerification | None:
+    """The most recent verification run (for the IG status panel), or None."""
+    return session.execute(
+        select(AuditVerification).order_by(AuditVerification.verified_at.desc()).limit(1)
+    ).scalar_one_or_none()

@@ -1,0 +1,183 @@
+"""The verifier's checks beyond the tamper trials: checkpoints themselves, the published copies,
+the search columns (through the command's concurrent path), the head and the resume point."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask import Flask
+from sqlalchemy import Connection, delete, insert, update
+
+from portal.audit.chain import ProblemKind
+from portal.audit.checkpoints import SignedCheckpoint, sign
+from portal.audit.models import AuditCheckpoint, AuditEventRow, AuditHead
+from portal.audit.verify import Report, record_result, verify
+from portal.config import Settings
+from portal.db.transaction import transaction
+from portal.extensions import db
+from tests.integration.audit.conftest import checkpoint, disable_audit_triggers, fill
+
+
+def _committed_tamper(app: Flask, *statements: Any) -> None:
+    with app.app_context(), db.engine.begin() as connection:
+        disable_audit_triggers(connection)
+        for statement in statements:
+            connection.execute(statement)
+
+
+def _verify(app: Flask, **kwargs: Any) -> Report:
+    with app.app_context():
+        report = verify(**kwargs)
+        db.session.remove()
+    return report
+
+
+@pytest.fixture
+def chain(app: Flask, signing_key: Ed25519PrivateKey, settings: Settings) -> Flask:
+    fill(app, 60)
+    checkpoint(app, signing_key, publish_to=settings.checkpoint_dir)  # seq 61
+    fill(app, 20, seed=2)
+    checkpoint(app, signing_key, publish_to=settings.checkpoint_dir)  # seq 82
+    assert _verify(app).intact
+    return app
+
+
+SEARCH_COLUMN_EDITS = {
+    "subject_id": lambda row: uuid.uuid4(),
+    "actor_id": lambda row: uuid.uuid4(),
+    "actor_agency_id": lambda row: None,
+    "record_id": lambda row: uuid.uuid4(),
+    "grant_id": lambda row: uuid.uuid4(),
+    "target_user_id": lambda row: uuid.uuid4(),
+    "legal_gateway": lambda row: "GW-OTHER",
+    "dp_condition": lambda row: "DP3-OTHER",
+    "marking": lambda row: "OFFICIAL",
+    "request_id": lambda row: "other",
+    "event_type": lambda row: "LOGOUT" if row.event_type != "LOGOUT" else "LOGIN",
+    "outcome": lambda row: "failure" if row.outcome != "failure" else "success",
+    "recorded_at": lambda row: row.recorded_at + timedelta(microseconds=1),
+}
+
+
+@pytest.mark.parametrize("column", sorted(SEARCH_COLUMN_EDITS))
+def test_a_search_column_changed_without_its_body_is_detected(chain: Flask, column: str) -> None:
+    with chain.app_context():
+        row = db.session.get(AuditEventRow, 37)
+        db.session.remove()
+    new = SEARCH_COLUMN_EDITS[column](row)
+    _committed_tamper(
+        chain, update(AuditEventRow).where(AuditEventRow.seq == 37).values({column: new})
+    )
+    report = _verify(chain)
+    assert report.problem is not None
+    assert (report.problem.kind, report.problem.seq) == (ProblemKind.COLUMNS_CHANGED, 37)
+
+
+def test_a_checkpoint_with_a_changed_hash_fails_its_signature(chain: Flask) -> None:
+    _committed_tamper(
+        chain,
+        update(AuditCheckpoint).where(AuditCheckpoint.seq == 61).values(head_hash=b"\x01" * 32),
+    )
+    report = _verify(chain)
+    assert report.problem is not None
+    assert report.problem.kind == ProblemKind.BAD_CHECKPOINT
+
+
+def test_a_checkpoint_signed_with_another_key_is_refused(chain: Flask) -> None:
+    """Truncate, then sign the shortened head with a key of one's own: not a known key."""
+    with chain.app_context():
+        row = db.session.get(AuditEventRow, 70)
+        db.session.remove()
+    assert row is not None
+    forged = sign(
+        Ed25519PrivateKey.generate(), seq=70, head_hash=row.row_hash, signed_at=row.recorded_at
+    )
+    _committed_tamper(
+        chain,
+        delete(AuditEventRow).where(AuditEventRow.seq > 70),
+        delete(AuditCheckpoint).where(AuditCheckpoint.seq > 70),
+        update(AuditHead).values(seq=70, hash=row.row_hash),
+        insert(AuditCheckpoint).values(
+            seq=70,
+            head_hash=forged.head_hash,
+            signed_at=forged.signed_at,
+            key_id=forged.key_id,
+            signature=forged.signature,
+        ),
+    )
+    report = _verify(chain)
+    assert report.problem is not None
+    assert (report.problem.kind, report.problem.seq) == (ProblemKind.BAD_CHECKPOINT, 70)
+
+
+def test_a_published_checkpoint_missing_from_the_database_is_reported(chain: Flask) -> None:
+    _committed_tamper(chain, delete(AuditCheckpoint).where(AuditCheckpoint.seq == 61))
+    report = _verify(chain)
+    assert report.problem is not None
+    assert (report.problem.kind, report.problem.seq) == (ProblemKind.MISSING_CHECKPOINT, 61)
+
+
+def test_a_published_checkpoint_that_differs_from_the_stored_one_is_reported(
+    chain: Flask, settings: Settings, signing_key: Ed25519PrivateKey
+) -> None:
+    assert settings.checkpoint_dir is not None
+    path = settings.checkpoint_dir / "checkpoint-000000000061.json"
+    data = json.loads(path.read_text())
+    original = SignedCheckpoint.from_json(data)
+    with chain.app_context():
+        row = db.session.get(AuditEventRow, 61)
+        db.session.remove()
+    assert row is not None
+    later = row.recorded_at + timedelta(seconds=1)
+    resigned = sign(signing_key, seq=61, head_hash=row.row_hash, signed_at=later)
+    data.update(resigned.to_json())  # validly signed, but not the checkpoint that was stored
+    assert resigned != original
+    path.write_text(json.dumps(data))
+    report = _verify(chain)
+    assert report.problem is not None
+    assert (report.problem.kind, report.problem.seq) == (ProblemKind.BAD_CHECKPOINT, 61)
+
+
+def test_a_malformed_file_in_the_checkpoint_directory_is_a_problem(
+    chain: Flask, settings: Settings
+) -> None:
+    assert settings.checkpoint_dir is not None
+    (settings.checkpoint_dir / "checkpoint-000000000099.json").write_text("{not json")
+    report = _verify(chain)
+    assert report.problem is not None
+    assert report.problem.kind == ProblemKind.BAD_CHECKPOINT
+
+
+def test_a_head_that_does_not_match_the_chain_is_reported(chain: Flask) -> None:
+    fill(chain, 3, seed=4)  # events after the last checkpoint: only the head vouches for them
+    _committed_tamper(chain, update(AuditHead).values(hash=b"\x02" * 32))
+    report = _verify(chain)
+    assert report.problem is not None
+    assert report.problem.kind == ProblemKind.HEAD_MISMATCH
+
+
+def test_since_checkpoint_refuses_when_the_verified_checkpoint_has_gone(chain: Flask) -> None:
+    with chain.app_context(), transaction() as session:
+        record_result(session, Report("full", None, 1, 82, b"\0" * 32, 82, 82, 2))
+    assert _verify(chain, since_checkpoint=True).rows == 1  # resumes at seq 82
+    _committed_tamper(chain, delete(AuditCheckpoint).where(AuditCheckpoint.seq == 82))
+    with chain.app_context():
+        chain.extensions["portal.settings"] = chain.extensions["portal.settings"].with_changes(
+            checkpoint_dir=None
+        )
+    report = _verify(chain, since_checkpoint=True)
+    assert report.problem is not None
+    assert (report.problem.kind, report.problem.seq) == (ProblemKind.MISSING_CHECKPOINT, 82)
+
+
+def test_verify_reads_only(chain: Flask, raw_connection: Connection) -> None:
+    before = raw_connection.exec_driver_sql("SELECT count(*) FROM audit_event").scalar_one()
+    raw_connection.rollback()
+    assert _verify(chain).intact
+    after = raw_connection.exec_driver_sql("SELECT count(*) FROM audit_event").scalar_one()
+    assert before == after == 82
