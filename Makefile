@@ -10,6 +10,8 @@ help: ## list the targets
 run: venv assets env ## install, migrate the embedded database, load demo data, serve on 127.0.0.1:5000
 	$(FLASK) db upgrade
 	$(FLASK) demo seed
+	$(FLASK) audit keygen --if-missing
+	$(FLASK) audit checkpoint
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: ## install what the tests need and run lint plus the whole suite (SQLite and PostgreSQL)

@@ -9,3 +9,17 @@ class Permission(StrEnum):
     ACCOUNT_MANAGE = "account:manage"
     HOME_VIEW = "home:view"
     USERS_MANAGE = "users:manage"
+    #: Open a subject or record (own agency's, or shared with the actor through a grant).
+    SUBJECT_READ = "subject:read"
+    #: Create and edit the agency's own subjects.
+    SUBJECT_WRITE = "subject:write"
+    #: Print or download a subject (a disclosure).
+    SUBJECT_PRINT = "subject:print"
+    #: Create and edit the agency's own shared records.
+    RECORD_WRITE = "record:write"
+    #: Grant, approve, refuse, revoke, suspend, resume and renew access to the agency's subjects.
+    GRANT_MANAGE = "grant:manage"
+    #: Ask another agency for access to one of its subjects.
+    GRANT_REQUEST = "grant:request"
+    #: Keep a subject's exclusion and restriction lists.
+    LAO_MANAGE = "lao:manage"

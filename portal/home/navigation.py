@@ -11,6 +11,10 @@ from portal.access.policy import permissions_for
 #: (endpoint, label, permission needed), in display order.
 NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     ("home.index", "Home", Permission.HOME_VIEW),
+    ("subjects.list_subjects", "Subjects", Permission.SUBJECT_WRITE),
+    ("subjects.shared_with_agency", "Shared with my agency", Permission.SUBJECT_READ),
+    ("grants.pending_requests", "Requests for access", Permission.GRANT_MANAGE),
+    ("grants.request_access", "Ask for access", Permission.GRANT_REQUEST),
     ("users.list_users", "Users", Permission.USERS_MANAGE),
     ("auth.change_password", "Your account", Permission.ACCOUNT_MANAGE),
 )

@@ -1,0 +1,146 @@
+"""What the gate reads before it asks the policy: grants, LAO lists, acknowledgement, time.
+
+Every read happens in the caller's transaction. The actor's agency's grant rows for the subject
+are read ``FOR SHARE`` (PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises writers), so
+a revocation committed by another transaction waits for an access in flight, and an access
+that starts after it sees the grant revoked: a revocation applies to the very next request.
+Rows are read as plain values, never as ORM objects, so no stale copy in the session's
+identity map can answer for the database.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Uuid, column, select, table
+
+from portal.access.models import AccessGrant, ConfidentialityAcknowledgement, LaoList, LaoMember
+from portal.access.policy import EXCLUSION, RESTRICTION, GrantFacts, LaoFacts
+from portal.core.clock import db_now
+from portal.extensions import db
+
+# The account table by name only: the kernel imports no feature (portal.users).
+_USER_ACCOUNT = table("user_account", column("id", Uuid()), column("status"))
+_ACTIVE_STATUS = "active"
+
+
+@dataclass(frozen=True)
+class AccessFacts:
+    now: datetime
+    actor_active: bool
+    grants: tuple[GrantFacts, ...]
+    lao: LaoFacts
+    lao_messages: dict[str, str]
+    acknowledged: frozenset[uuid.UUID]
+
+
+def load(
+    *, user_id: uuid.UUID, agency_id: uuid.UUID, subject_id: uuid.UUID, with_grants: bool = True
+) -> AccessFacts:
+    """Read the facts for one decision in the caller's transaction; never writes.
+
+    The database time is read first: on PostgreSQL ``now()`` is the transaction's start, the
+    instant the decision is taken at.
+    """
+    now = db_now()
+    grants = lock_grants(agency_id=agency_id, subject_id=subject_id) if with_grants else ()
+    lao, messages = lao_lists(subject_id)
+    return AccessFacts(
+        now=now,
+        actor_active=account_active(user_id),
+        grants=grants,
+        lao=lao,
+        lao_messages=messages,
+        acknowledged=acknowledged_grants(user_id, [g.grant_id for g in grants]),
+    )
+
+
+def lock_grants(*, agency_id: uuid.UUID, subject_id: uuid.UUID) -> tuple[GrantFacts, ...]:
+    """The agency's grants for the subject, in every state, read ``FOR SHARE``.
+
+    The shared row locks are held until the caller's transaction ends, so a revocation (which
+    updates the row ``FOR UPDATE``) waits for this access to commit, and an access that starts
+    after the revocation committed reads the grant revoked. Never writes.
+    """
+    g = AccessGrant
+    stmt = (
+        select(
+            g.id,
+            g.grantee_agency_id,
+            g.grantee_user_id,
+            g.subject_id,
+            g.scope_kind,
+            g.record_id,
+            g.view_profile,
+            g.status,
+            g.valid_from,
+            g.expires_at,
+            g.legal_gateway,
+            g.dp_condition,
+            g.justification,
+        )
+        .where(g.grantee_agency_id == agency_id, g.subject_id == subject_id)
+        .order_by(g.id)
+        .with_for_update(read=True)
+    )
+    return tuple(
+        GrantFacts(
+            grant_id=row[0],
+            grantee_agency_id=row[1],
+            grantee_user_id=row[2],
+            subject_id=row[3],
+            scope_kind=row[4],
+            record_id=row[5],
+            view_profile=row[6],
+            status=row[7],
+            valid_from=row[8],
+            expires_at=row[9],
+            legal_gateway=row[10],
+            dp_condition=row[11],
+            justification=row[12],
+        )
+        for row in db.session.execute(stmt)
+    )
+
+
+def lao_lists(subject_id: uuid.UUID) -> tuple[LaoFacts, dict[str, str]]:
+    """The subject's exclusion and restriction lists and their messages; never writes.
+
+    A restriction list exists when it has a row or any member (an empty one admits nobody).
+    """
+    lists = {
+        kind: message
+        for kind, message in db.session.execute(
+            select(LaoList.kind, LaoList.message).where(LaoList.subject_id == subject_id)
+        )
+    }
+    members: dict[str, set[uuid.UUID]] = {EXCLUSION: set(), RESTRICTION: set()}
+    for kind, user_id in db.session.execute(
+        select(LaoMember.kind, LaoMember.user_id).where(LaoMember.subject_id == subject_id)
+    ):
+        members.setdefault(kind, set()).add(user_id)
+    # A restriction list exists if it has a row or any member (fails closed either way).
+    has_restriction = RESTRICTION in lists or bool(members[RESTRICTION])
+    restricted = frozenset(members[RESTRICTION]) if has_restriction else None
+    return LaoFacts(excluded=frozenset(members[EXCLUSION]), restricted_to=restricted), lists
+
+
+def account_active(user_id: uuid.UUID) -> bool:
+    """Whether the account is active now (a disabled account opens nothing); never writes."""
+    status = db.session.execute(
+        select(_USER_ACCOUNT.c.status).where(_USER_ACCOUNT.c.id == user_id)
+    ).scalar_one_or_none()
+    return status == _ACTIVE_STATUS
+
+
+def acknowledged_grants(user_id: uuid.UUID, grant_ids: list[uuid.UUID]) -> frozenset[uuid.UUID]:
+    """Which of ``grant_ids`` the user has acknowledged confidentiality under; never writes."""
+    if not grant_ids:
+        return frozenset()
+    ack = ConfidentialityAcknowledgement
+    rows = db.session.execute(
+        select(ack.grant_id).where(ack.user_id == user_id, ack.grant_id.in_(grant_ids))
+    ).scalars()
+    return frozenset(rows)

@@ -1,0 +1,525 @@
+"""The one door to protected data.
+
+A service that returns or changes a subject or record starts with :func:`authorize`. It reads
+the facts in the caller's transaction (the actor's agency's grant rows ``FOR SHARE``, the LAO
+lists, the confidentiality acknowledgement, the database time), asks the pure
+:func:`portal.access.policy.decide`, and then either
+
+- writes **exactly one** audit event in the caller's transaction (``CONSULTATION`` for a view,
+  ``DISCLOSURE`` for a print or export, ``COLLECTION`` for a creation, ``ALTERATION`` for an
+  edit) and returns a :class:`Decision`, the only proof of access, constructed here only; or
+- raises :class:`AcknowledgementRequired` (nothing written) when a grant-based view needs the
+  user's confidentiality acknowledgement first; or
+- raises :class:`AccessDenied` (404). The caller's transaction rolls back, and the rollback
+  hook registered below records ``AUTHZ_FAIL`` in a short transaction of its own.
+
+Grant life-cycle changes are authorised and recorded by :func:`authorize_grant_change` (one
+``GRANT_CHANGED`` event). Nothing here commits; ``with transaction():`` in the view does.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Final, NoReturn
+
+from flask import g, has_app_context
+from sqlalchemy import insert, select
+
+from portal.access import facts as access_facts
+from portal.access import policy
+from portal.access.models import AccessGrant, ConfidentialityAcknowledgement, ViewProfile
+from portal.access.permissions import Permission
+from portal.audit import events
+from portal.audit.events import ActorLike
+from portal.audit.recorder import record
+from portal.core.actor import Actor
+from portal.core.clock import db_now
+from portal.core.markings import Marking
+from portal.db.transaction import on_rollback, transaction
+from portal.errors import PortalError
+from portal.extensions import db
+
+__all__ = [
+    "AccessDenied",
+    "AcknowledgementRequired",
+    "Decision",
+    "GrantChange",
+    "Purpose",
+    "Target",
+    "acknowledge",
+    "authorize",
+    "authorize_grant_change",
+    "check_grant_change",
+    "deny_unknown",
+]
+
+log = logging.getLogger("portal.access.gate")
+
+_ATTEMPT_KEY: Final = "portal_access_attempt"
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a service is opening, as the gate needs to know it (the gate imports no feature)."""
+
+    subject_id: uuid.UUID
+    #: The subject's owning agency.
+    owning_agency_id: uuid.UUID
+    #: The combined marking of what will be shown.
+    marking: Marking
+    record_id: uuid.UUID | None = None
+    record_owner_agency_id: uuid.UUID | None = None
+
+
+class Purpose(StrEnum):
+    """Why the target is opened; each maps to the one audit event it writes."""
+
+    VIEW = "VIEW"
+    PRINT = "PRINT"
+    EXPORT = "EXPORT"
+    CREATE = "CREATE"
+    EDIT = "EDIT"
+
+
+_EVENT_TYPE: Final = {
+    Purpose.VIEW: events.EventType.CONSULTATION,
+    Purpose.PRINT: events.EventType.DISCLOSURE,
+    Purpose.EXPORT: events.EventType.DISCLOSURE,
+    Purpose.CREATE: events.EventType.COLLECTION,
+    Purpose.EDIT: events.EventType.ALTERATION,
+}
+_WRITES: Final = frozenset({Purpose.CREATE, Purpose.EDIT})
+#: Permissions only the owning agency's staff ever exercise, whatever the purpose.
+_OWNER_ONLY: Final = frozenset(
+    {
+        Permission.SUBJECT_WRITE,
+        Permission.RECORD_WRITE,
+        Permission.LAO_MANAGE,
+        Permission.GRANT_MANAGE,
+    }
+)
+_DISCLOSES: Final = frozenset({Purpose.PRINT, Purpose.EXPORT})
+
+_GATE: Final = object()
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Proof that one access was allowed and logged. Only :func:`authorize` builds one."""
+
+    target: Target
+    scope: ViewProfile
+    grant_id: uuid.UUID | None
+    legal_gateway: str
+    dp_condition: str
+    event_seq: int
+    _issuer: object = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self._issuer is not _GATE:
+            raise TypeError("only portal.access.gate constructs a Decision")
+
+
+class AccessDenied(PortalError):
+    """The actor may not do this here, or the thing does not exist: the same 404 either way.
+
+    ``reason`` goes to the ``AUTHZ_FAIL`` event only. ``lao_message`` is set only when an
+    exclusion or restriction list refused: the owner wrote it for the refused user to see.
+    """
+
+    status = 404
+    title = "Page not found"
+
+    def __init__(
+        self,
+        reason: str = "refused",
+        *,
+        actor: ActorLike | None = None,
+        permission: Permission | None = None,
+        subject_id: uuid.UUID | None = None,
+        record_id: uuid.UUID | None = None,
+        grant_id: uuid.UUID | None = None,
+        lao_message: str | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.actor = actor
+        self.permission = permission
+        self.subject_id = subject_id
+        self.record_id = record_id
+        self.grant_id = grant_id
+        self.lao_message = lao_message
+
+
+class AcknowledgementRequired(PortalError):
+    """The actor must acknowledge confidentiality under ``grant_id`` before opening."""
+
+    status = 403
+    title = "Confidentiality statement"
+
+    def __init__(self, grant_id: uuid.UUID) -> None:
+        super().__init__("acknowledgement required")
+        self.grant_id = grant_id
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    actor: ActorLike
+    permission: Permission
+    subject_id: uuid.UUID | None
+    record_id: uuid.UUID | None
+
+
+def _remember(attempt: _Attempt) -> None:
+    if has_app_context():
+        setattr(g, _ATTEMPT_KEY, attempt)
+
+
+def _actor_facts(actor: Actor, *, active: bool) -> policy.ActorFacts:
+    return policy.ActorFacts(
+        user_id=actor.user_id,
+        agency_id=actor.agency_id,
+        roles=actor.roles,
+        clearance=actor.clearance,
+        active=active,
+    )
+
+
+def authorize(
+    actor: Actor,
+    permission: Permission,
+    target: Target,
+    *,
+    purpose: Purpose,
+    justification: str | None = None,
+    recipients: tuple[str, ...] = (),
+) -> Decision:
+    """Decide whether ``actor`` may use ``permission`` on ``target`` for ``purpose``, now.
+
+    On allow, writes exactly one audit event in the caller's transaction (its type from
+    ``purpose``; it names the grant, the grant's legal gateway and DP condition, or the
+    owner's policing purpose for the owning agency's staff, the justification, which is the
+    grant's when none is passed, the marking banner and, for a disclosure, ``recipients``) and
+    returns the :class:`Decision`. Never commits.
+
+    :raises AccessDenied: when refused; nothing is written here, and ``AUTHZ_FAIL`` is
+        recorded after the caller's transaction rolls back.
+    :raises AcknowledgementRequired: before a grant-based view the actor has not yet
+        acknowledged; nothing is written.
+    :raises ValueError: for a disclosure without recipients (a programming error).
+    """
+    if purpose in _DISCLOSES and not recipients:
+        raise ValueError("a print or export names its recipients")
+    _remember(_Attempt(actor, permission, target.subject_id, target.record_id))
+    writes = purpose in _WRITES or permission in _OWNER_ONLY
+    loaded = access_facts.load(
+        user_id=actor.user_id,
+        agency_id=actor.agency_id,
+        subject_id=target.subject_id,
+        with_grants=not writes,
+    )
+    outcome = policy.decide(
+        actor=_actor_facts(actor, active=loaded.actor_active),
+        permission=permission,
+        target=policy.TargetFacts(
+            subject_id=target.subject_id,
+            owning_agency_id=target.owning_agency_id,
+            tier=target.marking.tier,
+            record_id=target.record_id,
+            record_owner_agency_id=target.record_owner_agency_id,
+        ),
+        writes=writes,
+        grants=loaded.grants,
+        lao=loaded.lao,
+        acknowledged=loaded.acknowledged,
+        needs_acknowledgement=not writes,
+        now=loaded.now,
+    )
+    if isinstance(outcome, policy.Refusal):
+        raise AccessDenied(
+            outcome.reason,
+            actor=actor,
+            permission=permission,
+            subject_id=target.subject_id,
+            record_id=target.record_id,
+            grant_id=outcome.grant_id,
+            lao_message=_message(loaded.lao_messages, outcome.lao_list),
+        )
+    if isinstance(outcome, policy.NeedsAcknowledgement):
+        raise AcknowledgementRequired(outcome.grant_id)
+    event = events.processing(
+        _EVENT_TYPE[purpose],
+        actor,
+        subject_id=target.subject_id,
+        record_id=target.record_id,
+        grant_id=outcome.grant_id,
+        legal_gateway=outcome.legal_gateway,
+        dp_condition=outcome.dp_condition,
+        justification=justification if justification is not None else outcome.justification,
+        marking=target.marking.banner,
+        recipients=recipients if purpose in _DISCLOSES else (),
+        detail={"purpose": purpose.value.lower(), "permission": permission.value},
+    )
+    seq = record(event)
+    return Decision(
+        target=target,
+        scope=ViewProfile(outcome.scope),
+        grant_id=outcome.grant_id,
+        legal_gateway=outcome.legal_gateway,
+        dp_condition=outcome.dp_condition,
+        event_seq=seq,
+        _issuer=_GATE,
+    )
+
+
+def _message(messages: dict[str, str], lao_list: str | None) -> str | None:
+    if lao_list is None:
+        return None
+    message = messages.get(lao_list, "").strip()
+    return message or None
+
+
+def deny_unknown(
+    actor: Actor,
+    permission: Permission,
+    *,
+    subject_id: uuid.UUID | None = None,
+    record_id: uuid.UUID | None = None,
+) -> NoReturn:
+    """Refuse an id that does not exist exactly as one the actor may not open.
+
+    Writes nothing; ``AUTHZ_FAIL`` (reason ``not_found``) is recorded after the caller's
+    transaction rolls back.
+
+    :raises AccessDenied: always.
+    """
+    _remember(_Attempt(actor, permission, subject_id, record_id))
+    raise AccessDenied(
+        "not_found",
+        actor=actor,
+        permission=permission,
+        subject_id=subject_id,
+        record_id=record_id,
+    )
+
+
+def acknowledge(actor: Actor, *, grant_id: uuid.UUID) -> None:
+    """Store ``actor``'s confidentiality acknowledgement under ``grant_id``; idempotent.
+
+    Writes in the caller's transaction (no audit event: nothing is disclosed); never commits.
+
+    :raises AccessDenied: when the grant is not one to the actor's agency (or to the actor).
+    """
+    row = db.session.execute(
+        select(AccessGrant.grantee_agency_id, AccessGrant.grantee_user_id, AccessGrant.subject_id)
+        .where(AccessGrant.id == grant_id)
+        .with_for_update(read=True)
+    ).one_or_none()
+    if row is None or row[0] != actor.agency_id or (row[1] is not None and row[1] != actor.user_id):
+        _remember(_Attempt(actor, Permission.SUBJECT_READ, None, None))
+        raise AccessDenied(
+            "acknowledge_foreign_grant",
+            actor=actor,
+            permission=Permission.SUBJECT_READ,
+            subject_id=row[2] if row is not None else None,
+            grant_id=grant_id,
+        )
+    table = ConfidentialityAcknowledgement
+    values = {
+        "id": uuid.uuid4(),
+        "grant_id": grant_id,
+        "user_id": actor.user_id,
+        "acknowledged_at": db_now(),
+    }
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        db.session.execute(pg_insert(table).values(**values).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        db.session.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())
+    else:  # pragma: no cover - the portal runs on PostgreSQL and SQLite only
+        db.session.execute(insert(table).values(**values))
+
+
+# --- Grant life cycle -----------------------------------------------------------------------
+
+
+class GrantChange(StrEnum):
+    """A grant life-cycle change; its value is the ``GRANT_CHANGED`` event's reason."""
+
+    REQUESTED = "requested"
+    GRANTED = "granted"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    REVOKED = "revoked"
+    SUSPENDED = "suspended"
+    RESUMED = "resumed"
+    RENEWED = "renewed"
+
+
+def check_grant_change(
+    actor: Actor,
+    change: GrantChange,
+    *,
+    subject_id: uuid.UUID,
+    owner_agency_id: uuid.UUID,
+    grant_id: uuid.UUID | None = None,
+    record_id: uuid.UUID | None = None,
+    requested_by_id: uuid.UUID | None = None,
+) -> None:
+    """Refuse ``change`` unless ``actor`` may make it; writes nothing, never commits.
+
+    A request is made by a partner holding ``grant:request`` for another agency's subject;
+    approving or refusing one by the owner's grant managers, never by the requester; every
+    other change by the owner's grant managers (``grant:manage``), who must also pass the
+    subject's exclusion and restriction lists. Services call this before validating input,
+    so that nobody learns anything from the answers to a change they may not make.
+
+    :raises AccessDenied: when refused (``AUTHZ_FAIL`` follows the rollback).
+    """
+    permission = (
+        Permission.GRANT_REQUEST if change is GrantChange.REQUESTED else Permission.GRANT_MANAGE
+    )
+    _remember(_Attempt(actor, permission, subject_id, record_id))
+    reason = _grant_change_refusal(
+        actor,
+        change,
+        subject_id=subject_id,
+        owner_agency_id=owner_agency_id,
+        requested_by_id=requested_by_id,
+    )
+    if reason is not None:
+        raise AccessDenied(
+            reason,
+            actor=actor,
+            permission=permission,
+            subject_id=subject_id,
+            record_id=record_id,
+            grant_id=grant_id,
+        )
+
+
+def authorize_grant_change(
+    actor: Actor,
+    change: GrantChange,
+    *,
+    grant_id: uuid.UUID,
+    subject_id: uuid.UUID,
+    owner_agency_id: uuid.UUID,
+    record_id: uuid.UUID | None = None,
+    requested_by_id: uuid.UUID | None = None,
+    legal_gateway: str | None = None,
+    dp_condition: str | None = None,
+    justification: str | None = None,
+    detail: dict[str, str] | None = None,
+) -> int:
+    """Decide whether ``actor`` may make ``change`` to a grant (as :func:`check_grant_change`),
+    and record it: writes exactly one ``GRANT_CHANGED`` event in the caller's transaction and
+    returns its sequence number; never commits.
+
+    :raises AccessDenied: when refused (``AUTHZ_FAIL`` follows the rollback).
+    """
+    check_grant_change(
+        actor,
+        change,
+        subject_id=subject_id,
+        owner_agency_id=owner_agency_id,
+        grant_id=grant_id,
+        record_id=record_id,
+        requested_by_id=requested_by_id,
+    )
+    return record(
+        events.grant_changed(
+            actor,
+            grant_id=grant_id,
+            reason=change.value,
+            subject_id=subject_id,
+            record_id=record_id,
+            legal_gateway=legal_gateway,
+            dp_condition=dp_condition,
+            justification=justification,
+            detail=detail,
+        )
+    )
+
+
+def _grant_change_refusal(
+    actor: Actor,
+    change: GrantChange,
+    *,
+    subject_id: uuid.UUID,
+    owner_agency_id: uuid.UUID,
+    requested_by_id: uuid.UUID | None,
+) -> str | None:
+    if not access_facts.account_active(actor.user_id):
+        return policy.ACCOUNT_DISABLED
+    if change is GrantChange.REQUESTED:
+        allowed = policy.may_request_access(
+            actor_roles=actor.roles,
+            actor_agency_id=actor.agency_id,
+            owner_agency_id=owner_agency_id,
+        )
+        return None if allowed else policy.ROLE
+    if not policy.may_manage_grants(
+        actor_roles=actor.roles, actor_agency_id=actor.agency_id, owner_agency_id=owner_agency_id
+    ):
+        held = policy.allows(actor.roles, Permission.GRANT_MANAGE)
+        return policy.NOT_OWNER if held else policy.ROLE
+    if change in (GrantChange.APPROVED, GrantChange.REFUSED) and not policy.may_decide_request(
+        actor_roles=actor.roles,
+        actor_user_id=actor.user_id,
+        actor_agency_id=actor.agency_id,
+        owner_agency_id=owner_agency_id,
+        requested_by_id=requested_by_id,
+    ):
+        return "own_request"
+    lao, _ = access_facts.lao_lists(subject_id)
+    if actor.user_id in lao.excluded:
+        return policy.EXCLUDED
+    if lao.restricted_to is not None and actor.user_id not in lao.restricted_to:
+        return policy.NOT_ON_RESTRICTION_LIST
+    return None
+
+
+# --- AUTHZ_FAIL after the rollback ----------------------------------------------------------
+
+
+def _record_refusal(exc: BaseException) -> None:
+    """Rollback hook: record ``AUTHZ_FAIL`` for a refused unit of work, in its own transaction.
+
+    A refusal raised without naming its actor (a service that refuses after the gate allowed,
+    say) is attributed to the last attempt the gate saw in this application context.
+    """
+    if not isinstance(exc, AccessDenied):
+        return
+    attempt = getattr(g, _ATTEMPT_KEY, None) if has_app_context() else None
+    actor = exc.actor or (attempt.actor if attempt else None)
+    if actor is None:
+        return
+    permission = exc.permission or (attempt.permission if attempt else None)
+    subject_id = exc.subject_id or (attempt.subject_id if attempt else None)
+    record_id = exc.record_id or (attempt.record_id if attempt else None)
+    detail = {"permission": permission.value} if permission else {}
+    try:
+        with transaction():
+            record(
+                events.authz_fail(
+                    actor,
+                    reason=exc.reason,
+                    subject_id=subject_id,
+                    record_id=record_id,
+                    grant_id=exc.grant_id,
+                    detail=detail,
+                )
+            )
+    except Exception as failure:  # the refusal stands; say only what kind of failure it was
+        log.error("could not record AUTHZ_FAIL: %s", type(failure).__name__)
+
+
+on_rollback(AccessDenied, _record_refusal)

@@ -1,0 +1,1 @@
+"""Access grants: request, approve, refuse, grant, revoke, suspend, resume and renew."""

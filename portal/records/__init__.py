@@ -1,0 +1,1 @@
+"""Shared records: risk summaries, risk management plans, notes and attachments, each marked."""

@@ -1,0 +1,1 @@
+"""Subjects (nominals): the people whose risk is managed and shared."""
