@@ -28,11 +28,26 @@ if ! pg_url=$(PG_FAST=1 bash scripts/pg.sh start "$pgdir"); then
 fi
 export PORTAL_TEST_PG_URL="$pg_url"
 
-step "tests on SQLite (the embedded default), with the browser journeys"
-PORTAL_TEST_DB=sqlite .venv/bin/python -m pytest "$@" || status=1
+# The two databases run side by side (one core each), then the browser journeys on their own so
+# that their timings are not squeezed. Each suite's output is printed when it ends.
+logs=$(mktemp -d /tmp/portal-test-logs.XXXXXX)
+step "tests on SQLite (the embedded default) and on PostgreSQL, side by side"
+( PORTAL_TEST_DB=sqlite .venv/bin/python -m pytest -m "not e2e" --basetemp="$logs/tmp-sqlite" "$@" >"$logs/sqlite.log" 2>&1
+  echo $? >"$logs/sqlite.rc" ) &
+sqlite_pid=$!
+( PORTAL_TEST_DB=postgresql .venv/bin/python -m pytest -m "not e2e" --basetemp="$logs/tmp-pg" "$@" >"$logs/pg.log" 2>&1
+  echo $? >"$logs/pg.rc" ) &
+pg_pid=$!
+wait $sqlite_pid $pg_pid
+for suite in sqlite pg; do
+  step "tests on $suite"
+  cat "$logs/$suite.log"
+  [ "$(cat "$logs/$suite.rc" 2>/dev/null)" = 0 ] || status=1
+done
+rm -rf "$logs"
 
-step "tests on PostgreSQL"
-PORTAL_TEST_DB=postgresql .venv/bin/python -m pytest -m "not e2e" "$@" || status=1
+step "browser journeys (headless Chromium, axe) on SQLite"
+PORTAL_TEST_DB=sqlite .venv/bin/python -m pytest -m e2e "$@" || status=1
 
 echo
 if [ $status -eq 0 ]; then echo "make test: everything passed"; else echo "make test: FAILED"; fi
