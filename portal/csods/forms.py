@@ -17,9 +17,19 @@ from wtforms import RadioField, SelectChoice, SelectField, StringField, SubmitFi
 from portal.csods.models import CHANNELS, KNOWS
 from portal.csods.schemas import DEFAULT_DP_CONDITION, METHODS, YES_NO, part3_conditions
 from portal.csods.stages import OUTCOME_LABELS
-from portal.subjects.forms import DatePartsField, add_error, load_command
+from portal.subjects.forms import DatePartsField, load_command
+from portal.subjects.forms import add_error as _field_error
 
 __all__ = ["add_error", "load_command"]
+
+
+def add_error(form: FlaskForm, name: str, message: str) -> None:
+    """Show ``message`` against field ``name``, or against the button for the page as a whole
+    (a refused transition)."""
+    if name == "submit" or name not in form._fields:
+        form.submit.errors = [*form.submit.errors, message]
+        return
+    _field_error(form, name, message)
 
 
 def _radio(label: str, options: dict[Any, str], hint: str = "") -> Any:

@@ -156,7 +156,7 @@ class ChildFields(InputSchema):
     mother_knows = choice("Select whether the mother knows about the application", KNOWS)
     father_knows = choice("Select whether the father knows about the application", KNOWS)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def dob_or_age(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("child_date_of_birth") is None and data.get("child_age") is None:
             raise ValidationError(
@@ -224,7 +224,7 @@ class RecordApplicationSchema(ChildFields):
         "Enter the subject’s relationship to the applicant", "the relationship"
     )
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def subject_named(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("subject_id") is None and not (
             data.get("subject_family_name") and data.get("subject_given_names")
@@ -277,7 +277,7 @@ class ScopeSchema(InputSchema):
     in_scope = choice("Select whether the application is in scope", YES_NO)
     explanation = text(None, "the explanation", LONG)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def explained(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("in_scope") == "NO" and not data.get("explanation"):
             raise ValidationError(
@@ -309,7 +309,7 @@ class InterviewSchema(InputSchema):
     evidence_relationship = text(None, "the relationship evidence")
     notes = text("Enter the interview notes", "the interview notes", LONG)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def evidence_given(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("verified") != "YES":
             return
@@ -444,7 +444,7 @@ class DecisionSchema(InputSchema):
     referrals = text(None, "the referrals", LONG)
     non_disclosure_reasons = text(None, "the reasons", LONG)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def complete(self, data: dict[str, Any], **_: Any) -> None:
         problems: dict[str, str] = {}
         if data.get("outcome") == Outcome.DISCLOSE.value:
@@ -507,7 +507,7 @@ class DeliverySchema(InputSchema):
     undertaking_signed_on = date_field("date the undertaking was signed", required=False)
     note = text(None, "the note", LONG)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def dated(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("undertaking_signed") == "YES" and not data.get("undertaking_signed_on"):
             raise ValidationError(
