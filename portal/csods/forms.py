@@ -14,9 +14,8 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import RadioField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 
-from portal.csods.models import CHANNELS, KNOWS
 from portal.csods.schemas import DEFAULT_DP_CONDITION, METHODS, YES_NO, part3_conditions
-from portal.csods.stages import OUTCOME_LABELS
+from portal.csods.stages import CHANNELS, KNOWS, OUTCOME_LABELS
 from portal.subjects.forms import DatePartsField, load_command
 from portal.subjects.forms import add_error as _field_error
 

@@ -27,9 +27,6 @@ from portal.csods.stages import Outcome, Stage, Transition
 from portal.db.base import Base, UUIDPrimaryKey
 from portal.db.types import enum_check
 
-CHANNELS = {"ONLINE": "Online", "PHONE": "Phone", "IN_PERSON": "In person"}
-KNOWS = {"YES": "Yes", "NO": "No", "NOT_KNOWN": "Not known"}
-
 
 def _user_fk(nullable: bool = False) -> Any:
     return mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"), nullable=nullable)

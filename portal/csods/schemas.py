@@ -16,8 +16,7 @@ from typing import Any, Final
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from portal.core import lawful_basis
-from portal.csods.models import CHANNELS, KNOWS
-from portal.csods.stages import Outcome
+from portal.csods.stages import CHANNELS, KNOWS, Outcome
 from portal.subjects.schemas import InputSchema, no_control_characters
 
 SHORT = 200

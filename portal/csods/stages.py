@@ -14,6 +14,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+#: How an application was made, and whether a parent knows of it (domain §2.3).
+CHANNELS: Final = {"ONLINE": "Online", "PHONE": "Phone", "IN_PERSON": "In person"}
+KNOWS: Final = {"YES": "Yes", "NO": "No", "NOT_KNOWN": "Not known"}
+
 
 class Stage(StrEnum):
     RECEIVED = "RECEIVED"

@@ -48,7 +48,8 @@ def test_opening_an_application_is_one_consultation(world: CsodsWorld, make_clie
 
     page = officer.get(f"{BASE}/{application_id}").get_data(as_text=True)
 
-    assert APPLICANT.split()[0] in page and CHILD_ONE in page
+    assert APPLICANT.split()[0] in page
+    assert CHILD_ONE in page
     consultations = world.events_of("CONSULTATION")
     assert len(consultations) == before + 1
     assert consultations[-1].record_id == application_id

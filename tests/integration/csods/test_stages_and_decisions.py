@@ -83,7 +83,9 @@ def test_full_walk_to_a_disclosure_records_every_step_and_one_disclosure_event(
     assert step(officer, application_id, "close", {"note": ""}).status_code == 302
 
     app = world.application(application_id)
-    assert app.stage == "CLOSED" and app.outcome == "DISCLOSE" and app.closed_at is not None
+    assert app.stage == "CLOSED"
+    assert app.outcome == "DISCLOSE"
+    assert app.closed_at is not None
     assert [c.agency for c in app.agency_checks] == ["Children's social care", "School"]
     assert app.evidence_identity == "Passport"
     with world.app.app_context():
@@ -106,18 +108,22 @@ def test_full_walk_to_a_disclosure_records_every_step_and_one_disclosure_event(
         "DELIVER_DISCLOSURE",
         "CLOSE",
     ]
-    assert by["APPROVE"] == world.supervisor.id and by["RECORD_DECISION"] == world.csods.id
+    assert by["APPROVE"] == world.supervisor.id
+    assert by["RECORD_DECISION"] == world.csods.id
     assert decision.approved_by_id == world.supervisor.id
     disclosures = world.events_of("DISCLOSURE")
     assert len(disclosures) == disclosures_before + 1
     event = disclosures[-1]
-    assert event.legal_gateway == "GW-CJA03-S327A" and event.dp_condition == "DP3-SCH8-4"
+    assert event.legal_gateway == "GW-CJA03-S327A"
+    assert event.dp_condition == "DP3-SCH8-4"
     assert "OFFICIAL-SENSITIVE" in (event.marking or "")
     assert "Rosalind Oakenshaw (Mother), outside the portal" in event.body
-    assert event.record_id == application_id and event.actor_id == world.csods.id
+    assert event.record_id == application_id
+    assert event.actor_id == world.csods.id
     # The delivery record names the event written in its own transaction.
     assert delivery.audit_seq == event.seq
-    assert delivery.undertaking_signed and delivery.undertaking_signed_on is not None
+    assert delivery.undertaking_signed
+    assert delivery.undertaking_signed_on is not None
 
 
 def test_decision_before_the_risk_assessment_is_refused_and_changes_nothing(
@@ -217,7 +223,8 @@ def test_not_in_scope_closes_with_the_explanation(world: CsodsWorld, officer: Fl
         {"checks_made": "PNC", "in_scope": "NO", "explanation": "No specific child named"},
     )
     app = world.application(application_id)
-    assert app.stage == "CLOSED_NOT_PROGRESSED" and app.closed_at is not None
+    assert app.stage == "CLOSED_NOT_PROGRESSED"
+    assert app.closed_at is not None
     assert app.scope_explanation == "No specific child named"
 
 
@@ -243,9 +250,7 @@ def test_no_disclosure_informs_the_applicant_then_closes(
     walk_to_forum(officer, application_id)
     no = {**DISCLOSE, "outcome": "NO_DISCLOSURE", "non_disclosure_reasons": ""}
     response = step(officer, application_id, "decision", no)
-    assert "Enter the reasons for not disclosing" in error_messages(
-        response.get_data(as_text=True)
-    )
+    assert "Enter the reasons for not disclosing" in error_messages(response.get_data(as_text=True))
     step(officer, application_id, "decision", {**no, "non_disclosure_reasons": "No convictions"})
     step(supervisor, application_id, "approve", {})
     _refused(world, officer, application_id, "deliver-disclosure", DELIVERY, "not the way")
@@ -276,6 +281,7 @@ def test_an_immediate_risk_opens_a_referral_at_once_without_moving_the_stage(
 def test_a_closed_application_takes_no_more_steps(world: CsodsWorld, officer: FlaskClient) -> None:
     application_id = record(officer)
     step(officer, application_id, "begin-checks", {})
-    step(officer, application_id, "scope", {"checks_made": "x", "in_scope": "NO", "explanation": "y"})
+    closing = {"checks_made": "x", "in_scope": "NO", "explanation": "y"}
+    step(officer, application_id, "scope", closing)
     _refused(world, officer, application_id, "begin-checks", {}, "The application is closed")
     assert world.count(CsodsApplication) == 1

@@ -105,11 +105,15 @@ def test_approval_by_the_person_who_recorded_the_decision_is_refused() -> None:
 
 
 def test_closing_without_an_outcome_is_refused() -> None:
-    for stage in set(Stage) - CLOSED_STAGES - {
-        Stage.DISCLOSURE_DELIVERED,
-        Stage.APPLICANT_INFORMED,
-        Stage.REFERRED,
-    }:
+    for stage in (
+        set(Stage)
+        - CLOSED_STAGES
+        - {
+            Stage.DISCLOSURE_DELIVERED,
+            Stage.APPLICANT_INFORMED,
+            Stage.REFERRED,
+        }
+    ):
         with pytest.raises(TransitionRefused, match="outcome has been recorded"):
             advance(stage, Transition.CLOSE)
 
