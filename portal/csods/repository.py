@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import uuid
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
 from portal.agencies.models import Agency, AgencyType
+from portal.audit.models import AuditEventRow
 from portal.csods.models import (
     CsodsApplication,
     CsodsDecision,
@@ -172,3 +175,38 @@ def outcome_counts(agency_id: uuid.UUID, start: date, end: date) -> dict[str, in
         .group_by(CsodsApplication.stage, CsodsApplication.outcome)
     )
     return {f"{row[0]}|{row[1] or ''}": int(row[2]) for row in rows}
+
+
+@dataclass(frozen=True)
+class LoggedDisclosure:
+    seq: int
+    at: datetime
+    actor_id: uuid.UUID | None
+    recipients: tuple[str, ...]
+    legal_gateway: str | None
+    dp_condition: str | None
+    marking: str | None
+
+
+def logged_disclosures(application_id: uuid.UUID) -> list[LoggedDisclosure]:
+    """The access log's ``DISCLOSURE`` events for one application, oldest first (read only)."""
+    rows = db.session.execute(
+        select(AuditEventRow)
+        .where(AuditEventRow.record_id == application_id, AuditEventRow.event_type == "DISCLOSURE")
+        .order_by(AuditEventRow.seq)
+    ).scalars()
+    found = []
+    for row in rows:
+        extra = json.loads(row.body).get("with", {})
+        found.append(
+            LoggedDisclosure(
+                seq=row.seq,
+                at=row.recorded_at,
+                actor_id=row.actor_id,
+                recipients=tuple(extra.get("recipients", ())),
+                legal_gateway=row.legal_gateway,
+                dp_condition=row.dp_condition,
+                marking=row.marking,
+            )
+        )
+    return found

@@ -246,6 +246,8 @@ class ApplicationView:
     next_steps: tuple[Transition, ...]
     names: dict[uuid.UUID, str]
     marking: Marking
+    #: The access log's DISCLOSURE events for this application.
+    disclosures: list[repository.LoggedDisclosure]
 
 
 def view_application(actor: Actor, *, application_id: uuid.UUID) -> ApplicationView:
@@ -264,6 +266,8 @@ def view_application(actor: Actor, *, application_id: uuid.UUID) -> ApplicationV
             people.add(decision.approved_by_id)
     if delivery is not None:
         people.add(delivery.delivered_by_id)
+    disclosures = repository.logged_disclosures(application.id)
+    people |= {e.actor_id for e in disclosures if e.actor_id is not None}
     return ApplicationView(
         application=application,
         history=history,
@@ -275,6 +279,7 @@ def view_application(actor: Actor, *, application_id: uuid.UUID) -> ApplicationV
         next_steps=_next_steps(application),
         names=repository.user_names(people),
         marking=marking_for(application),
+        disclosures=disclosures,
     )
 
 
