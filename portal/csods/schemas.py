@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from portal.core import lawful_basis
 from portal.csods.stages import CHANNELS, KNOWS, Outcome
@@ -578,10 +578,3 @@ class EmptySchema(InputSchema):
     @post_load
     def to_command(self, data: dict[str, Any], **_: Any) -> NoteCommand:
         return NoteCommand(None)
-
-
-class CaseListQuery(Schema):
-    """The case list's filters (query string); bad values are ignored, never an error page."""
-
-    stage = fields.String(load_default=None)
-    officer = fields.UUID(load_default=None)

@@ -24,7 +24,7 @@ from portal.access.gate import AccessDenied
 from portal.access.permissions import Permission
 from portal.core.actor import current_actor
 from portal.csods import forms, schemas, service
-from portal.csods.stages import STAGE_LABELS, Stage, Transition
+from portal.csods.stages import STAGE_LABELS, Stage, Transition, allowed
 from portal.db.transaction import transaction
 from portal.subjects.views import refusal_page
 
@@ -279,20 +279,23 @@ def step(application_id: uuid.UUID, step: str) -> ResponseReturnValue:
         else:
             flash(SAVED, "success")
             return redirect(url_for("csods.show_application", application_id=application_id))
-    return _step_page(application_id, form, found.title, "csods/step.html")
+    return _step_page(application_id, form, found.title, "csods/step.html", step)
 
 
 def _step_page(
-    application_id: uuid.UUID, form: FlaskForm, title: str, template: str
+    application_id: uuid.UUID, form: FlaskForm, title: str, template: str, step: str = ""
 ) -> ResponseReturnValue:
     with transaction():
         application = service.application_heading(current_actor(), application_id=application_id)
+        transitions = {t for t, slug in STEP_OF.items() if slug == step}
         page = render_template(
             template,
             form=form,
             app=application,
             title=title,
             marking=service.marking_for(application).banner,
+            unavailable=bool(transitions)
+            and not transitions & set(allowed(application.stage_enum)),
         )
     return page
 

@@ -285,3 +285,13 @@ def test_a_closed_application_takes_no_more_steps(world: CsodsWorld, officer: Fl
     step(officer, application_id, "scope", closing)
     _refused(world, officer, application_id, "begin-checks", {}, "The application is closed")
     assert world.count(CsodsApplication) == 1
+
+
+def test_a_step_page_for_a_later_stage_warns_before_anything_is_sent(
+    world: CsodsWorld, officer: FlaskClient
+) -> None:
+    application_id = record(officer)
+    early = officer.get(f"{BASE}/{application_id}/decision").get_data(as_text=True)
+    assert "This step is not available at the application’s current stage" in early
+    ready = officer.get(f"{BASE}/{application_id}/begin-checks").get_data(as_text=True)
+    assert "not available" not in ready
