@@ -115,13 +115,14 @@ def _install_hooks(app: Flask, settings: Settings) -> None:
 def _register_blueprints(app: Flask) -> None:
     from portal.auth.oidc_views import bp as oidc_bp
     from portal.auth.views import bp as auth_bp
+    from portal.csods.views import bp as csods_bp
     from portal.grants.views import bp as grants_bp
     from portal.home.views import bp as home_bp
     from portal.records.views import bp as records_bp
     from portal.subjects.views import bp as subjects_bp
     from portal.users.views import bp as users_bp
 
-    for bp in (home_bp, auth_bp, oidc_bp, users_bp, subjects_bp, records_bp, grants_bp):
+    for bp in (home_bp, auth_bp, oidc_bp, users_bp, subjects_bp, records_bp, grants_bp, csods_bp):
         app.register_blueprint(bp)
 
 

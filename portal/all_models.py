@@ -4,6 +4,16 @@ from portal.access.models import AccessGrant, ConfidentialityAcknowledgement, La
 from portal.agencies.models import Agency
 from portal.audit.models import AuditCheckpoint, AuditEventRow, AuditHead, AuditVerification
 from portal.auth.models import LoginThrottle, UserIdentity, UserSession
+from portal.csods.models import (
+    CsodsAgencyCheck,
+    CsodsApplication,
+    CsodsChild,
+    CsodsDecision,
+    CsodsDelivery,
+    CsodsPause,
+    CsodsReferral,
+    CsodsStageChange,
+)
 from portal.records.models import SharedRecord
 from portal.subjects.models import Subject, SubjectAlias
 from portal.users.models import User, UserRole
@@ -16,6 +26,14 @@ __all__ = [
     "AuditHead",
     "AuditVerification",
     "ConfidentialityAcknowledgement",
+    "CsodsAgencyCheck",
+    "CsodsApplication",
+    "CsodsChild",
+    "CsodsDecision",
+    "CsodsDelivery",
+    "CsodsPause",
+    "CsodsReferral",
+    "CsodsStageChange",
     "LaoList",
     "LaoMember",
     "LoginThrottle",

@@ -84,6 +84,12 @@ class Settings:
     proxy_hops: int = 0
     oidc_providers: tuple[OidcProvider, ...] = ()
     max_content_length: int = 2 * 1024 * 1024
+    #: CSODS stage targets (domain §2.2): initial checks, interview, risk assessment.
+    csods_checks_hours: int = 24
+    csods_interview_days: int = 10
+    csods_risk_assessment_days: int = 28
+    #: Judge the whole process against the legacy 35-day (no disclosure) / 45-day totals.
+    csods_legacy_totals: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -150,6 +156,7 @@ class Settings:
             hsts=not (relaxed and _flag(env, "PORTAL_NO_HSTS")),
             proxy_hops=int(env.get("PORTAL_PROXY_HOPS", "0")),
             oidc_providers=_oidc_providers(env.get("PORTAL_OIDC_PROVIDERS", "")),
+            csods_legacy_totals=_flag(env, "PORTAL_CSODS_LEGACY_TOTALS"),
         )
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Final, NoReturn
 
@@ -82,6 +82,8 @@ class Purpose(StrEnum):
     EXPORT = "EXPORT"
     CREATE = "CREATE"
     EDIT = "EDIT"
+    #: A disclosure to a person outside the portal (e.g. under CSODS), named in ``recipients``.
+    DISCLOSE = "DISCLOSE"
 
 
 _EVENT_TYPE: Final = {
@@ -90,6 +92,7 @@ _EVENT_TYPE: Final = {
     Purpose.EXPORT: events.EventType.DISCLOSURE,
     Purpose.CREATE: events.EventType.COLLECTION,
     Purpose.EDIT: events.EventType.ALTERATION,
+    Purpose.DISCLOSE: events.EventType.DISCLOSURE,
 }
 _WRITES: Final = frozenset({Purpose.CREATE, Purpose.EDIT})
 #: Permissions only the owning agency's staff ever exercise, whatever the purpose.
@@ -99,9 +102,12 @@ _OWNER_ONLY: Final = frozenset(
         Permission.RECORD_WRITE,
         Permission.LAO_MANAGE,
         Permission.GRANT_MANAGE,
+        Permission.CSODS_READ,
+        Permission.CSODS_WRITE,
+        Permission.CSODS_APPROVE,
     }
 )
-_DISCLOSES: Final = frozenset({Purpose.PRINT, Purpose.EXPORT})
+_DISCLOSES: Final = frozenset({Purpose.PRINT, Purpose.EXPORT, Purpose.DISCLOSE})
 
 _GATE: Final = object()
 
@@ -196,6 +202,7 @@ def authorize(
     purpose: Purpose,
     justification: str | None = None,
     recipients: tuple[str, ...] = (),
+    basis: tuple[str, str] | None = None,
 ) -> Decision:
     """Decide whether ``actor`` may use ``permission`` on ``target`` for ``purpose``, now.
 
@@ -203,7 +210,9 @@ def authorize(
     ``purpose``; it names the grant, the grant's legal gateway and DP condition, or the
     owner's policing purpose for the owning agency's staff, the justification, which is the
     grant's when none is passed, the marking banner and, for a disclosure, ``recipients``) and
-    returns the :class:`Decision`. Never commits.
+    returns the :class:`Decision`. Never commits. ``basis`` (legal gateway, DP condition) names
+    the lawful basis of a disclosure the service itself decided on (a CSODS disclosure under
+    CJA 2003 s.327A, say); it replaces the grant's or the owner's in the event and the decision.
 
     :raises AccessDenied: when refused; nothing is written here, and ``AUTHZ_FAIL`` is
         recorded after the caller's transaction rolls back.
@@ -250,6 +259,8 @@ def authorize(
         )
     if isinstance(outcome, policy.NeedsAcknowledgement):
         raise AcknowledgementRequired(outcome.grant_id)
+    if basis is not None:
+        outcome = replace(outcome, legal_gateway=basis[0], dp_condition=basis[1])
     event = events.processing(
         _EVENT_TYPE[purpose],
         actor,

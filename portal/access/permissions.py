@@ -23,3 +23,9 @@ class Permission(StrEnum):
     GRANT_REQUEST = "grant:request"
     #: Keep a subject's exclusion and restriction lists.
     LAO_MANAGE = "lao:manage"
+    #: Open a Child Sex Offender Disclosure Scheme application (the owning force's CSODS staff).
+    CSODS_READ = "csods:read"
+    #: Record CSODS applications, stages and decisions.
+    CSODS_WRITE = "csods:write"
+    #: Approve a CSODS decision recorded by someone else (a supervisor).
+    CSODS_APPROVE = "csods:approve"

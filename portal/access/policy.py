@@ -52,7 +52,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.IG_OFFICER: _EVERYONE,
     # Administrators manage their agency's users only: no case content.
     Role.AGENCY_ADMIN: _EVERYONE | {Permission.USERS_MANAGE},
-    Role.CSODS_OFFICER: _EVERYONE | {Permission.SUBJECT_READ, Permission.SUBJECT_PRINT},
+    Role.CSODS_OFFICER: _EVERYONE
+    | {
+        Permission.SUBJECT_READ,
+        Permission.SUBJECT_PRINT,
+        Permission.CSODS_READ,
+        Permission.CSODS_WRITE,
+        Permission.CSODS_APPROVE,
+    },
 }
 
 #: The basis recorded when the owning agency's own staff open their records.
@@ -355,3 +362,45 @@ def would_lock_out_self(
     if actor_user_id != target_user_id:
         return False
     return not active_after or Role.AGENCY_ADMIN not in roles_after
+
+
+# --- Child Sex Offender Disclosure Scheme ---------------------------------------------------
+
+#: A CSODS refusal for a user outside the police.
+NOT_POLICE: Final = "not_police"
+#: Approving one's own CSODS decision.
+OWN_DECISION: Final = "own_decision"
+
+CSODS_PERMISSIONS: Final = frozenset(
+    {Permission.CSODS_READ, Permission.CSODS_WRITE, Permission.CSODS_APPROVE}
+)
+
+
+def csods_refusal(
+    *,
+    actor_roles: frozenset[Role],
+    actor_agency_is_police: bool,
+    actor_agency_id: uuid.UUID,
+    owning_agency_id: uuid.UUID,
+    permission: Permission,
+) -> str | None:
+    """Why a CSODS application may not be opened or changed, or None when it may.
+
+    Applicants' and children's details are for the police force that holds the application,
+    and within it for users holding the CSODS role only: never for another agency, never
+    through a grant (the gate treats the CSODS permissions as owner-only as well).
+    """
+    if not actor_agency_is_police:
+        return NOT_POLICE
+    if not allows(actor_roles, permission):
+        return ROLE
+    if actor_agency_id != owning_agency_id:
+        return NOT_OWNER
+    return None
+
+
+def may_approve_csods_decision(
+    *, actor_roles: frozenset[Role], actor_user_id: uuid.UUID, decided_by_id: uuid.UUID
+) -> bool:
+    """A supervisor approves a CSODS decision: never the person who recorded it."""
+    return allows(actor_roles, Permission.CSODS_APPROVE) and actor_user_id != decided_by_id

@@ -17,6 +17,7 @@ from portal.core.clock import db_now
 from portal.core.markings import Marking
 from portal.core.sanitise import clean_rich_text
 from portal.db.transaction import transaction
+from portal.demo.csods import seed_csods
 from portal.demo.data import (
     AGENCIES,
     DEMO_PASSWORD,
@@ -89,6 +90,7 @@ def seed() -> None:
             created += 1
         db.session.flush()
         created += _seed_sharing(now, agencies)
+        created += seed_csods(now, agencies, _settings())
     click.echo(f"Demo data: {created} new rows (0 means it was already loaded).")
     click.echo(f"Every demo account's password: {DEMO_PASSWORD}")
     click.echo(

@@ -15,6 +15,7 @@ NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     ("subjects.shared_with_agency", "Shared with my agency", Permission.SUBJECT_READ),
     ("grants.pending_requests", "Requests for access", Permission.GRANT_MANAGE),
     ("grants.request_access", "Ask for access", Permission.GRANT_REQUEST),
+    ("csods.case_list", "Disclosure scheme", Permission.CSODS_READ),
     ("users.list_users", "Users", Permission.USERS_MANAGE),
     ("auth.change_password", "Your account", Permission.ACCOUNT_MANAGE),
 )

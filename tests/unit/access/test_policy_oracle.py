@@ -60,7 +60,13 @@ HOLDS: dict[Role, set[Permission]] = {
     Role.HOUSING_OFFICER: _READ_PRINT_REQUEST,
     Role.IG_OFFICER: set(),
     Role.AGENCY_ADMIN: {P.USERS_MANAGE},
-    Role.CSODS_OFFICER: {P.SUBJECT_READ, P.SUBJECT_PRINT},
+    Role.CSODS_OFFICER: {
+        P.SUBJECT_READ,
+        P.SUBJECT_PRINT,
+        P.CSODS_READ,
+        P.CSODS_WRITE,
+        P.CSODS_APPROVE,
+    },
 }
 EVERYONE = {P.HOME_VIEW, P.ACCOUNT_MANAGE}
 VETTING = {Clearance.BPSS: 1, Clearance.SC: 2, Clearance.DV: 3}

@@ -1,0 +1,198 @@
+"""CSODS forms: presentation and CSRF only; :mod:`portal.csods.schemas` decides."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import RadioField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
+
+from portal.csods.schemas import DEFAULT_DP_CONDITION, METHODS, YES_NO, part3_conditions
+from portal.csods.stages import CHANNELS, KNOWS, OUTCOME_LABELS
+from portal.subjects.forms import DatePartsField, load_command
+from portal.subjects.forms import add_error as _field_error
+
+__all__ = ["add_error", "load_command"]
+
+
+def add_error(form: FlaskForm, name: str, message: str) -> None:
+    """Show ``message`` against field ``name``, or against the button for the page as a whole
+    (a refused transition)."""
+    if name == "submit" or name not in form._fields:
+        form.submit.errors = [*form.submit.errors, message]
+        return
+    _field_error(form, name, message)
+
+
+def _radio(label: str, options: dict[Any, str], hint: str = "") -> Any:
+    return RadioField(
+        label,
+        choices=[SelectChoice(str(value), text) for value, text in options.items()],
+        validate_choice=False,
+        widget=GovRadioInput(),
+        description=hint,
+    )
+
+
+def _text(label: str, hint: str = "") -> Any:
+    return StringField(label, widget=GovTextInput(), description=hint)
+
+
+def _area(label: str, hint: str = "") -> Any:
+    return TextAreaField(label, widget=GovTextArea(), description=hint)
+
+
+def _date(label: str, hint: str = "For example, 27 3 2025") -> Any:
+    return DatePartsField(label, description=hint)
+
+
+class ChildForm(FlaskForm):  # type: ignore[misc]
+    child_name = _text("Child’s name")
+    child_date_of_birth = _date("Child’s date of birth", "Leave blank if only the age is known")
+    child_age = _text("Child’s age in years", "If the date of birth is not known")
+    lives_with = _text("Who the child lives with")
+    applicant_relationship = _text("Applicant’s relationship to the child", "For example, aunt")
+    subject_relationship = _text(
+        "Subject’s relationship to the child", "For example, mother’s new partner"
+    )
+    mother_knows = _radio("Does the child’s mother know about the application?", KNOWS)
+    father_knows = _radio("Does the child’s father know about the application?", KNOWS)
+    submit = SubmitField("Add child", widget=GovSubmitInput())
+
+
+class ApplicationForm(ChildForm):
+    urn = _text("Force reference (URN)", "For example, SMITH/2025-03-27")
+    channel = _radio("How was the application made?", CHANNELS)
+    received_on = _date("Date received")
+    applicant_family_name = _text("Family name")
+    applicant_given_names = _text("Given names")
+    applicant_other_names = _text("Other names (optional)", "Married, maiden or other names")
+    applicant_date_of_birth = _date("Date of birth (optional)")
+    applicant_address = _area("Address")
+    contact_method = _text("Preferred contact method and time")
+    safe_contact = _area(
+        "Safe-contact instructions", "When and how it is safe to contact them, or ‘None’"
+    )
+    subject_id = SelectField(
+        "Existing subject (optional)",
+        choices=[],
+        validate_choice=False,
+        widget=GovSelect(),
+        description="Choose the subject if the force already holds them; otherwise enter the "
+        "new person below",
+    )
+    subject_family_name = _text("New person’s family name")
+    subject_given_names = _text("New person’s given names")
+    subject_date_of_birth = _date("New person’s date of birth (optional)")
+    subject_address = _area("New person’s address (optional)")
+    subject_relationship_to_applicant = _text(
+        "Subject’s relationship to the applicant", "For example, partner, friend, neighbour"
+    )
+    submit = SubmitField("Record application", widget=GovSubmitInput())
+
+
+class EmptyForm(FlaskForm):  # type: ignore[misc]
+    submit = SubmitField("Confirm", widget=GovSubmitInput())
+
+
+class NoteForm(FlaskForm):  # type: ignore[misc]
+    note = _area("Note (optional)")
+    submit = SubmitField("Close the application", widget=GovSubmitInput())
+
+
+class ScopeForm(FlaskForm):  # type: ignore[misc]
+    checks_made = _area("Checks made and their results")
+    in_scope = _radio("Is the application in scope?", YES_NO, "A specific child with contact")
+    explanation = _area(
+        "Explanation given to the applicant (if not in scope)", "Include what else they may do"
+    )
+    submit = SubmitField("Record the scope decision", widget=GovSubmitInput())
+
+
+class InterviewForm(FlaskForm):  # type: ignore[misc]
+    verified = _radio(
+        "Were the applicant’s identity, address and relationship to the child verified?",
+        YES_NO,
+        "Anonymous or unverified applicants cannot receive a disclosure",
+    )
+    evidence_identity = _text("Identity evidence seen", "The type only, e.g. passport")
+    evidence_address = _text("Address evidence seen", "The type only, e.g. utility bill")
+    evidence_relationship = _text(
+        "Relationship evidence seen", "The type only, e.g. birth certificate"
+    )
+    notes = _area("Interview notes", "If not verified, say why")
+    submit = SubmitField("Record the interview", widget=GovSubmitInput())
+
+
+class RiskAssessmentForm(FlaskForm):  # type: ignore[misc]
+    agencies = _area(
+        "Agencies consulted and their answers",
+        "One agency per line: the agency, a colon, then its answer",
+    )
+    summary = _area("Risk assessment")
+    submit = SubmitField("Complete the risk assessment", widget=GovSubmitInput())
+
+
+class DecisionForm(FlaskForm):  # type: ignore[misc]
+    outcome = _radio("Decision", OUTCOME_LABELS)
+    forum = _text("Decision forum")
+    attendees = _area("Attendees")
+    rationale = _area("Why the decision is lawful, necessary and proportionate")
+    pressing_need = _area("Pressing need")
+    recipient_name = _text(
+        "Person best placed to protect the child (for a disclosure)",
+        "This may not be the applicant",
+    )
+    recipient_relationship = _text("Their relationship to the child", "For example, mother")
+    recipient_why = _area("Why they are best placed")
+    wording = _area("Exact wording to be disclosed")
+    dp_condition = SelectField(
+        "Data-protection condition (DPA 2018 Part 3)",
+        choices=[],
+        validate_choice=False,
+        widget=GovSelect(),
+        description="The legal gateway is CJA 2003 s.327A (GW-CJA03-S327A)",
+    )
+    safety_plan = _area("Safety plan")
+    referrals = _area("Referrals and other safeguarding action")
+    non_disclosure_reasons = _area("Reasons for not disclosing (for no disclosure)")
+    submit = SubmitField("Record the decision", widget=GovSubmitInput())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.dp_condition.choices = [
+            SelectChoice(code, label) for code, label in part3_conditions()
+        ]
+        if not self.is_submitted():
+            self.dp_condition.data = DEFAULT_DP_CONDITION
+
+
+class DeliveryForm(FlaskForm):  # type: ignore[misc]
+    delivered_on = _date("Date")
+    method = _radio("How", METHODS)
+    undertaking_signed = _radio(
+        "Did the recipient sign the undertaking?",
+        YES_NO,
+        "Needed before a disclosure can be marked delivered",
+    )
+    undertaking_signed_on = _date("Date the undertaking was signed")
+    note = _area("Who was told, and what was said or sent")
+    submit = SubmitField("Record", widget=GovSubmitInput())
+
+
+class PauseForm(FlaskForm):  # type: ignore[misc]
+    reason = _area("Exceptional circumstances", "Why the target clock must stop")
+    submit = SubmitField("Pause the clock", widget=GovSubmitInput())
+
+
+class ReferralForm(FlaskForm):  # type: ignore[misc]
+    referred_to = _text("Referred to", "For example, children’s social care MASH")
+    risk = _area("The immediate risk")
+    submit = SubmitField("Open the safeguarding referral", widget=GovSubmitInput())

@@ -1,0 +1,189 @@
+"""A world for the CSODS tests: a police force with disclosure-scheme officers and a supervisor,
+a police officer without the CSODS role, another force, and partner agencies (one of whose
+users was wrongly given the CSODS role). Helpers drive the pages as a browser would."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from portal.agencies.models import AgencyType
+from portal.audit.models import AuditEventRow
+from portal.core.identity import Role
+from portal.csods.models import CsodsApplication
+from portal.extensions import db
+from tests.helpers import csrf_token
+from tests.integration.subjects.sharing import World
+
+BASE = "/csods/applications"
+
+#: Personal details planted in every application: none may reach the log or another user.
+APPLICANT = "Wilhelmina Oakenshaw"
+CHILD_ONE = "Tobias Oakenshaw"
+CHILD_TWO = "Matilda Oakenshaw"
+
+
+class CsodsWorld(World):
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.csods = self.factories.user(
+            agency=self.police,
+            roles=(Role.MOSOVO_OFFICER, Role.CSODS_OFFICER),
+            full_name="Cara Csods",
+        )
+        self.supervisor = self.factories.user(
+            agency=self.police, roles=(Role.CSODS_OFFICER,), full_name="Sam Supervisor"
+        )
+        self.other_force = self.factories.agency(
+            name="Southshire Police", type=AgencyType.POLICE.value
+        )
+        self.other_csods = self.factories.user(
+            agency=self.other_force, roles=(Role.CSODS_OFFICER,), full_name="Otto Other"
+        )
+        self.partner_csods = self.factories.user(
+            agency=self.partners["probation"],
+            roles=(Role.PROBATION_OFFICER, Role.CSODS_OFFICER),
+            full_name="Pat Partner",
+        )
+
+    def events_of(self, kind: str) -> list[AuditEventRow]:
+        return [e for e in self.events() if e.event_type == kind]
+
+    def application(self, application_id: uuid.UUID) -> CsodsApplication:
+        with self.app.app_context():
+            found = db.session.execute(
+                select(CsodsApplication).where(CsodsApplication.id == application_id)
+            ).scalar_one()
+            _ = found.children, found.agency_checks
+            db.session.expunge_all()
+            return found
+
+
+def post(client: FlaskClient, path: str, data: dict[str, Any]) -> Any:
+    return client.post(path, data={**data, "csrf_token": csrf_token(client, path)})
+
+
+def error_messages(html: str) -> list[str]:
+    summary = html.split('govuk-error-summary__list"', 1)
+    if len(summary) < 2:
+        return []
+    listed = summary[1].split("</ul>", 1)[0]
+    return [
+        re.sub(r"<[^>]+>", "", item).strip()
+        for item in re.findall(r"<a[^>]*>.*?</a>", listed, re.S)
+    ]
+
+
+def application_answers(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "urn": "oakenshaw/2026-11-20",
+        "channel": "PHONE",
+        "received_on": ["20", "11", "2026"],
+        "applicant_family_name": "Oakenshaw",
+        "applicant_given_names": "Wilhelmina",
+        "applicant_other_names": "",
+        "applicant_date_of_birth": ["3", "4", "1961"],
+        "applicant_address": "12 Orchard Row\nNorthtown",
+        "contact_method": "Mobile, weekday mornings",
+        "safe_contact": "Do not leave voicemail",
+        "subject_id": "",
+        "subject_family_name": "Brackley",
+        "subject_given_names": "Dorian",
+        "subject_date_of_birth": ["", "", ""],
+        "subject_address": "",
+        "subject_relationship_to_applicant": "Daughter's new partner",
+        "child_name": CHILD_ONE,
+        "child_date_of_birth": ["1", "2", "2018"],
+        "child_age": "",
+        "lives_with": "Mother and her partner",
+        "applicant_relationship": "Grandmother",
+        "subject_relationship": "Mother's partner",
+        "mother_knows": "YES",
+        "father_knows": "NOT_KNOWN",
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def child_answers(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "child_name": CHILD_TWO,
+        "child_date_of_birth": ["", "", ""],
+        "child_age": "4",
+        "lives_with": "Mother and her partner",
+        "applicant_relationship": "Grandmother",
+        "subject_relationship": "Mother's partner",
+        "mother_knows": "YES",
+        "father_knows": "NO",
+    }
+    data.update(changes)
+    return data
+
+
+def record(client: FlaskClient, **changes: Any) -> uuid.UUID:
+    response = post(client, f"{BASE}/new", application_answers(**changes))
+    assert response.status_code == 302, error_messages(response.get_data(as_text=True))
+    return uuid.UUID(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def step(client: FlaskClient, application_id: uuid.UUID, slug: str, data: dict[str, Any]) -> Any:
+    return post(client, f"{BASE}/{application_id}/{slug}", data)
+
+
+DISCLOSE = {
+    "outcome": "DISCLOSE",
+    "forum": "CSODS decision panel",
+    "attendees": "DI Reed (chair), Social care, Probation",
+    "rationale": "Lawful under s.327A; necessary and proportionate to protect the children",
+    "pressing_need": "The subject lives with the children",
+    "recipient_name": "Rosalind Oakenshaw",
+    "recipient_relationship": "Mother",
+    "recipient_why": "She has parental responsibility and can act to protect them",
+    "wording": "The subject has convictions for sexual offences against children",
+    "dp_condition": "DP3-SCH8-4",
+    "safety_plan": "Subject to move out; social care visit weekly",
+    "referrals": "Children's social care",
+    "non_disclosure_reasons": "",
+}
+
+DELIVERY = {
+    "delivered_on": ["22", "11", "2026"],
+    "method": "IN_PERSON",
+    "undertaking_signed": "YES",
+    "undertaking_signed_on": ["22", "11", "2026"],
+    "note": "Delivered at the mother's home",
+}
+
+#: Each step up to the decision forum, with answers that pass.
+TO_FORUM = (
+    ("begin-checks", {}),
+    ("scope", {"checks_made": "PNC and ViSOR checked", "in_scope": "YES", "explanation": ""}),
+    (
+        "interview",
+        {
+            "verified": "YES",
+            "evidence_identity": "Passport",
+            "evidence_address": "Utility bill",
+            "evidence_relationship": "Birth certificate",
+            "notes": "Face to face at the station",
+        },
+    ),
+    ("begin-risk-assessment", {}),
+    (
+        "risk-assessment",
+        {
+            "agencies": "Children's social care: known family\nSchool: no concerns",
+            "summary": "Risk of sexual harm to the children",
+        },
+    ),
+)
+
+
+def walk_to_forum(client: FlaskClient, application_id: uuid.UUID) -> None:
+    for slug, data in TO_FORUM:
+        response = step(client, application_id, slug, data)
+        assert response.status_code == 302, (slug, error_messages(response.get_data(as_text=True)))
