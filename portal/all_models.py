@@ -4,12 +4,30 @@ from portal.access.models import AccessGrant, ConfidentialityAcknowledgement, La
 from portal.agencies.models import Agency
 from portal.audit.models import AuditCheckpoint, AuditEventRow, AuditHead, AuditVerification
 from portal.auth.models import LoginThrottle, UserIdentity, UserSession
+from portal.meetings.models import (
+    ActionUpdate,
+    CarriedAction,
+    Meeting,
+    MeetingAction,
+    MeetingAttendee,
+    MeetingDecision,
+    MinutesRecipient,
+    MinutesVersion,
+)
 from portal.records.models import SharedRecord
 from portal.subjects.models import Subject, SubjectAlias
 from portal.users.models import User, UserRole
 
 __all__ = [
     "AccessGrant",
+    "ActionUpdate",
+    "CarriedAction",
+    "Meeting",
+    "MeetingAction",
+    "MeetingAttendee",
+    "MeetingDecision",
+    "MinutesRecipient",
+    "MinutesVersion",
     "Agency",
     "AuditCheckpoint",
     "AuditEventRow",

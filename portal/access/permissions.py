@@ -23,3 +23,9 @@ class Permission(StrEnum):
     GRANT_REQUEST = "grant:request"
     #: Keep a subject's exclusion and restriction lists.
     LAO_MANAGE = "lao:manage"
+    #: Record MAPPA meetings, approve and distribute their minutes, and close actions as chair.
+    MEETING_WRITE = "meeting:write"
+    #: See the agency's MAPPA actions ("Our actions").
+    ACTIONS_VIEW = "actions:view"
+    #: Record progress on an action the actor's agency owns (with a live grant for a partner).
+    ACTION_UPDATE = "action:update"
