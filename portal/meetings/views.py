@@ -186,10 +186,8 @@ def distribute_minutes(meeting_id: uuid.UUID) -> ResponseReturnValue:
         else:
             flash("Minutes distributed", "success")
             return redirect(url_for("meetings.show_meeting", meeting_id=meeting_id))
-    with transaction():
-        plan = service.distribution_for(current_actor(), meeting_id=meeting_id)
-        page = render_template("meetings/distribute.html", form=form, plan=plan)
-    return page
+    # The plan was consulted (and its event committed) above; the page shows only it.
+    return render_template("meetings/distribute.html", form=form, plan=plan)
 
 
 @bp.route("/meetings/<uuid:meeting_id>/amend", methods=["GET", "POST"])

@@ -131,9 +131,7 @@ class MeetingWorld(World):
             client, f"/meetings/{meeting_id}/approve", {}, form_path=f"/meetings/{meeting_id}"
         )
 
-    def distribute(
-        self, client: FlaskClient, meeting_id: uuid.UUID, **changes: Any
-    ) -> Any:
+    def distribute(self, client: FlaskClient, meeting_id: uuid.UUID, **changes: Any) -> Any:
         conditions = {
             f"dp_{self.partners['probation'].id.hex}": "DP3-SCH8-4",
             f"dp_{self.partners['csc'].id.hex}": "GDPR-6-1-E",
@@ -168,3 +166,22 @@ class MeetingWorld(World):
 @pytest.fixture
 def mw(app: Any, factories: Any) -> MeetingWorld:
     return MeetingWorld(app, factories)
+
+
+def acknowledge(client: FlaskClient, subject_id: uuid.UUID) -> None:
+    path = f"/subjects/{subject_id}/acknowledge"
+    response = post(client, path, {})
+    assert response.status_code == 302
+
+
+def distributed_meeting(mw: MeetingWorld, chair: FlaskClient, subject_id: uuid.UUID) -> Any:
+    """A meeting with one action per partner, approved and distributed; returns
+    ``(meeting_id, {partner: action_id})``."""
+    meeting_id = mw.create_meeting(chair, subject_id)
+    owned = {
+        key: mw.add_action(chair, meeting_id, key, description=f"{key} action")
+        for key in ("probation", "csc", "housing")
+    }
+    assert mw.approve(chair, meeting_id).status_code == 302
+    assert mw.distribute(chair, meeting_id).status_code == 302
+    return meeting_id, owned
