@@ -104,7 +104,8 @@ def test_approval_needs_chair_decision_review_date_and_lead_agency(
         "Select the lead agency before approval",
     ):
         assert message in html
-    assert 'href="#chair_name"' in html and 'href="#lead_agency_id"' in html
+    assert 'href="#chair_name"' in html
+    assert 'href="#lead_agency_id"' in html
     assert [v.status for v in mw.versions(meeting_id)] == ["DRAFT"]
     assert mw.versions(meeting_id)[0].snapshot is None
     assert "ALTERATION" not in mw.event_types(before)
@@ -142,7 +143,8 @@ def test_distribution_grants_each_agency_with_s325_and_its_condition_until_revie
     ends = datetime.combine(review + timedelta(days=15), time.min, tzinfo=UTC)
     for grant in grants:
         assert grant.legal_gateway == "GW-CJA03-S325"
-        assert grant.status == "ACTIVE" and grant.scope_kind == "SUBJECT"
+        assert grant.status == "ACTIVE"
+        assert grant.scope_kind == "SUBJECT"
         assert grant.view_profile == "SUMMARY_AND_ACTIONS"
         assert grant.expires_at == ends
     assert by_agency[mw.partners["probation"].id].dp_condition == "DP3-SCH8-4"
@@ -171,7 +173,8 @@ def test_distribution_with_a_gdpr_code_for_a_competent_authority_is_refused_and_
     assert "competent authority: select a Part 3 condition" in html
     assert "not a competent authority: select a UK GDPR condition" in html
     assert f'href="#{probation}"' in html
-    assert mw.count(AccessGrant) == 0 and mw.count(MinutesRecipient) == 0
+    assert mw.count(AccessGrant) == 0
+    assert mw.count(MinutesRecipient) == 0
     assert mw.versions(meeting_id)[0].status == "CHAIR_APPROVED"
     assert set(mw.event_types(before)) == {"CONSULTATION"}
 
@@ -203,7 +206,8 @@ def test_sharing_outside_the_list_needs_the_chairs_recorded_consent(
         extra = db.session.execute(
             select(MinutesRecipient).where(MinutesRecipient.agency_id == other.id)
         ).scalar_one()
-        assert extra.chair_consent and "YOT" in extra.chair_consent
+        assert extra.chair_consent
+        assert "YOT" in extra.chair_consent
     assert mw.count(AccessGrant) == 4
 
 
@@ -233,6 +237,7 @@ def test_review_meeting_carries_unfinished_actions_forward(
     assert carried == {owned["probation"], owned["csc"]}
     page = _html(chair.get(f"/meetings/{review}"))
     assert "Carried forward from earlier meetings" in page
-    assert "probation action" in page and "housing action" not in page.split("Carried forward")[1]
+    assert "probation action" in page
+    assert "housing action" not in page.split("Carried forward")[1]
     assert mw.count(MeetingAction) == 3
     assert first != review

@@ -59,7 +59,8 @@ def test_probation_sees_only_its_actions_on_subjects_shared_with_it(
     before = mw.last_seq()
     html = _html(officer.get("/actions"))
     assert "probation action" in html
-    assert "csc action" not in html and "housing action" not in html
+    assert "csc action" not in html
+    assert "housing action" not in html
     assert "hidden action" not in html
     assert "OFFICIAL-SENSITIVE" in html.split("<main")[0] + html.split("</main>")[1]
     events = [e for e in mw.events() if e.seq > before]
@@ -67,7 +68,8 @@ def test_probation_sees_only_its_actions_on_subjects_shared_with_it(
     body = json.loads(events[0].body)
     assert body["subject_id"] == shared.hex
     assert str(owned["probation"]) in json.dumps(body["with"]["detail"])
-    assert body["legal_gateway"] == "GW-CJA03-S325" and body["dp_condition"] == "DP3-SCH8-4"
+    assert body["legal_gateway"] == "GW-CJA03-S325"
+    assert body["dp_condition"] == "DP3-SCH8-4"
 
 
 def test_coordinator_sees_every_action_of_their_meetings(
@@ -82,12 +84,15 @@ def test_coordinator_sees_every_action_of_their_meetings(
 def test_filters_by_subject_status_and_owner_person(mw: MeetingWorld, make_client: Any) -> None:
     chair, _, shared, owned = _setup(mw, make_client)
     html = _html(chair.get(f"/actions?subject={shared}"))
-    assert "probation action" in html and "hidden action" not in html
+    assert "probation action" in html
+    assert "hidden action" not in html
     html = _html(chair.get("/actions?person=csc+officer"))
-    assert "csc action" in html and "probation action" not in html
+    assert "csc action" in html
+    assert "probation action" not in html
     post(chair, f"/actions/{owned['housing']}", {"status": "CANCELLED", "note": "Not needed"})
     html = _html(chair.get("/actions?status=CANCELLED"))
-    assert "housing action" in html and "csc action" not in html
+    assert "housing action" in html
+    assert "csc action" not in html
 
 
 def test_overdue_is_derived_from_the_database_date(
@@ -224,5 +229,7 @@ def test_hostile_rich_text_in_an_update_is_stored_clean(mw: MeetingWorld, make_c
     assert post(officer, path, {"status": "IN_PROGRESS", "note": note}).status_code == 302
     with mw.app.app_context():
         stored = db.session.execute(select(ActionUpdate.note)).scalar_one()
-    assert "<script" not in stored and "onerror" not in stored and "<img" not in stored
+    assert "<script" not in stored
+    assert "onerror" not in stored
+    assert "<img" not in stored
     assert "<p>Seen</p>" in stored
