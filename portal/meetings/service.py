@@ -1,4 +1,5 @@
-"""Meetings and their minutes: record, edit, approve, distribute, amend and read.
+"""Meetings and their minutes: record, edit and read (approval, distribution and amendment
+are in :mod:`portal.meetings.minutes`).
 
 Every use case starts with :func:`portal.access.gate.authorize` (exactly one audit event in the
 caller's transaction) and never commits; an unknown id goes through
@@ -19,12 +20,11 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any, Final, NoReturn
 
 from portal.access import gate, policy
-from portal.access.gate import AccessDenied, GrantChange, Purpose, Target
-from portal.access.models import AccessGrant, GrantStatus, ScopeKind, ViewProfile
+from portal.access.gate import AccessDenied, Purpose, Target
 from portal.access.permissions import Permission
 from portal.core.actor import Actor
 from portal.core.clock import db_now
@@ -35,7 +35,6 @@ from portal.meetings.models import (
     Meeting,
     MeetingAttendee,
     MeetingDecision,
-    MinutesRecipient,
     MinutesStatus,
     MinutesVersion,
 )
@@ -44,16 +43,12 @@ from portal.meetings.schemas import (
     KINDS,
     ROSH,
     ROSH_GROUPS,
-    AmendCommand,
-    DistributeCommand,
     MeetingCommand,
 )
 from portal.subjects.models import Subject
 
 #: Minutes default to OFFICIAL-SENSITIVE with the PERSONAL DATA descriptor (domain §1.9).
 MINUTES_MARKING: Final = Marking(sensitive=True, descriptors=frozenset({Descriptor.PERSONAL_DATA}))
-#: The longest a distribution grant may run (as any grant).
-MAX_GRANT: Final = timedelta(days=366)
 STATUS_LABELS: Final = {
     MinutesStatus.DRAFT.value: "Draft",
     MinutesStatus.CHAIR_APPROVED.value: "Approved by the chair",
@@ -92,7 +87,9 @@ def _subject(actor: Actor, subject_id: uuid.UUID, permission: Permission) -> Sub
     return subject
 
 
-def _meeting(actor: Actor, meeting_id: uuid.UUID, permission: Permission, *, lock: bool) -> Meeting:
+def find_meeting(
+    actor: Actor, meeting_id: uuid.UUID, permission: Permission, *, lock: bool
+) -> Meeting:
     meeting = (repository.lock_meeting if lock else repository.find_meeting)(meeting_id)
     if meeting is None:
         gate.deny_unknown(actor, permission)
@@ -179,9 +176,9 @@ def create_meeting(actor: Actor, *, subject_id: uuid.UUID, command: MeetingComma
 
 def meeting_for_edit(actor: Actor, *, meeting_id: uuid.UUID) -> tuple[Meeting, SubjectHeading]:
     """The meeting, to fill the edit form: a consultation by its co-ordinator."""
-    meeting = _meeting(actor, meeting_id, Permission.MEETING_WRITE, lock=False)
+    meeting = find_meeting(actor, meeting_id, Permission.MEETING_WRITE, lock=False)
     gate.authorize(actor, Permission.MEETING_WRITE, meeting_target(meeting), purpose=Purpose.VIEW)
-    return meeting, _heading(meeting)
+    return meeting, heading(meeting)
 
 
 def edit_meeting(actor: Actor, *, meeting_id: uuid.UUID, command: MeetingCommand) -> None:
@@ -189,7 +186,7 @@ def edit_meeting(actor: Actor, *, meeting_id: uuid.UUID, command: MeetingCommand
 
     :raises Refused: when the minutes are no longer a draft, or for an unknown agency.
     """
-    meeting = _meeting(actor, meeting_id, Permission.MEETING_WRITE, lock=True)
+    meeting = find_meeting(actor, meeting_id, Permission.MEETING_WRITE, lock=True)
     gate.authorize(actor, Permission.MEETING_WRITE, meeting_target(meeting), purpose=Purpose.EDIT)
     latest = repository.lock_latest_version(meeting.id)
     if latest is None or latest.status != MinutesStatus.DRAFT.value:
@@ -253,7 +250,7 @@ def _apply(meeting: Meeting, command: MeetingCommand) -> None:
     ]
 
 
-def _heading(meeting: Meeting) -> SubjectHeading:
+def heading(meeting: Meeting) -> SubjectHeading:
     subject = repository.find_subject(meeting.subject_id)
     name = subject.display_name if subject else ""
     return SubjectHeading(meeting.subject_id, name, Marking.from_json(meeting.marking).banner)
@@ -309,7 +306,7 @@ def record_of(meeting: Meeting, names: Mapping[uuid.UUID, str]) -> dict[str, Any
     }
 
 
-def _names_for(meeting: Meeting) -> dict[uuid.UUID, str]:
+def names_for(meeting: Meeting) -> dict[uuid.UUID, str]:
     ids = {a.agency_id for a in meeting.attendees}
     ids |= {i for i in (meeting.chair_agency_id, meeting.lead_agency_id) if i is not None}
     return {agency_id: a.name for agency_id, a in repository.agencies(ids).items()}
@@ -363,7 +360,7 @@ def view_meeting(actor: Actor, *, meeting_id: uuid.UUID, number: int | None = No
 
     :raises AccessDenied: for anyone else, or a version the actor's agency did not receive.
     """
-    meeting = _meeting(actor, meeting_id, Permission.SUBJECT_READ, lock=False)
+    meeting = find_meeting(actor, meeting_id, Permission.SUBJECT_READ, lock=False)
     decision = gate.authorize(
         actor, Permission.SUBJECT_READ, meeting_target(meeting), purpose=Purpose.VIEW
     )
@@ -384,7 +381,7 @@ def view_meeting(actor: Actor, *, meeting_id: uuid.UUID, number: int | None = No
     if version.snapshot is not None:
         record = json.loads(version.snapshot)
     else:
-        record = record_of(meeting, _names_for(meeting))
+        record = record_of(meeting, names_for(meeting))
     names = {a.id: a.name for a in repository.agencies().values()}
     today = db_now().date()
     lines = repository.actions_for_meeting(meeting.id)
@@ -393,7 +390,7 @@ def view_meeting(actor: Actor, *, meeting_id: uuid.UUID, number: int | None = No
     carried = repository.carried_actions(meeting.id) if is_owner else []
     return MeetingPage(
         meeting_id=meeting.id,
-        subject=_heading(meeting),
+        subject=heading(meeting),
         is_chair=policy.may_chair(
             actor_roles=actor.roles,
             actor_agency_id=actor.agency_id,
@@ -473,281 +470,6 @@ def list_meetings(
             )
         )
     return SubjectHeading(subject.id, subject.display_name, marking.banner), rows
-
-
-# --- Approve, distribute, amend --------------------------------------------------------------
-
-
-def approve_minutes(actor: Actor, *, meeting_id: uuid.UUID) -> None:
-    """Record the chair's approval of the draft; freezes the record into the version.
-
-    One ``ALTERATION`` event. :raises Refused: for each missing part (chair, a decision with
-    its rationale, next review date, lead agency), all at once, or for minutes not in draft.
-    """
-    meeting = _meeting(actor, meeting_id, Permission.MEETING_WRITE, lock=True)
-    gate.authorize(actor, Permission.MEETING_WRITE, meeting_target(meeting), purpose=Purpose.EDIT)
-    version = repository.lock_latest_version(meeting.id)
-    if version is None or version.status != MinutesStatus.DRAFT.value:
-        raise Refused("submit", "These minutes have been approved already")
-    problems = rules.approval_refusals(
-        rules.ApprovalFacts(
-            chair_name=meeting.chair_name,
-            chair_agency_id=meeting.chair_agency_id,
-            decisions=tuple((d.decision, d.rationale) for d in meeting.decisions),
-            next_review_on=meeting.next_review_on,
-            lead_agency_id=meeting.lead_agency_id,
-        )
-    )
-    if problems:
-        raise Refused(*problems[0], *problems[1:])
-    version.snapshot = json.dumps(record_of(meeting, _names_for(meeting)), sort_keys=True)
-    version.status = MinutesStatus.CHAIR_APPROVED.value
-    version.approved_by_id = actor.user_id
-    version.approved_at = db_now()
-    repository.flush()
-
-
-@dataclass(frozen=True)
-class RecipientChoice:
-    agency_id: uuid.UUID
-    name: str
-    competent_authority: bool
-    conditions: list[tuple[str, str]]
-    why: str
-
-
-@dataclass(frozen=True)
-class DistributionPage:
-    meeting_id: uuid.UUID
-    subject: SubjectHeading
-    number: int
-    expires_on: date | None
-    recipients: tuple[RecipientChoice, ...]
-    others: tuple[AgencyChoice, ...]
-    marking: str
-
-
-def distribution_for(actor: Actor, *, meeting_id: uuid.UUID) -> DistributionPage:
-    """Who the approved minutes go to: one consultation by the co-ordinator.
-
-    :raises Refused: when the minutes are not approved and waiting to be distributed.
-    """
-    meeting = _meeting(actor, meeting_id, Permission.MEETING_WRITE, lock=False)
-    gate.authorize(actor, Permission.MEETING_WRITE, meeting_target(meeting), purpose=Purpose.VIEW)
-    versions = repository.versions(meeting.id)
-    now = db_now()
-    listed = _recipient_ids(meeting, now)
-    agencies = repository.agencies()
-    choices = tuple(
-        RecipientChoice(
-            agency_id=a,
-            name=agencies[a].name,
-            competent_authority=agencies[a].is_competent_authority,
-            conditions=rules.dp_choices(competent_authority=agencies[a].is_competent_authority),
-            why="Attended or sent apologies"
-            if a in {x.agency_id for x in meeting.attendees}
-            else "Holds access to the subject",
-        )
-        for a in listed
-        if a in agencies
-    )
-    others = tuple(
-        AgencyChoice(a.id, a.name, a.is_competent_authority)
-        for a in agencies.values()
-        if a.id not in listed and a.id != meeting.owner_agency_id
-    )
-    return DistributionPage(
-        meeting_id=meeting.id,
-        subject=_heading(meeting),
-        number=versions[-1].number,
-        expires_on=_expiry_day(meeting),
-        recipients=choices,
-        others=others,
-        marking=Marking.from_json(meeting.marking).banner,
-    )
-
-
-def _recipient_ids(meeting: Meeting, now: datetime) -> list[uuid.UUID]:
-    return rules.default_recipients(
-        attendee_agencies=[a.agency_id for a in meeting.attendees],
-        grant_holders=repository.live_grant_holders(meeting.subject_id, now=now),
-        owner_agency_id=meeting.owner_agency_id,
-    )
-
-
-def _expiry_day(meeting: Meeting) -> date | None:
-    if meeting.next_review_on is None:
-        return None
-    return meeting.next_review_on + timedelta(days=meeting.grace_days)
-
-
-def distribute_minutes(
-    actor: Actor, *, meeting_id: uuid.UUID, command: DistributeCommand
-) -> list[uuid.UUID]:
-    """Distribute the approved minutes: one ``DISCLOSURE`` event naming the recipients, and for
-    each agency a grant (one ``GRANT_CHANGED`` event each) ending the day after the next review
-    date plus the grace period. Returns the grant ids.
-
-    :raises Refused: for minutes not approved, a condition that does not fit an agency, an
-        agency outside the list without the chair's consent, or an expiry out of range.
-    """
-    meeting = _meeting(actor, meeting_id, Permission.MEETING_WRITE, lock=True)
-    now = db_now()
-    listed = _recipient_ids(meeting, now)
-    wanted = dict(command.conditions)
-    if command.extra_agency_id is not None and command.extra_condition is not None:
-        wanted[command.extra_agency_id] = command.extra_condition
-    agencies = repository.agencies(set(wanted))
-    gate.authorize(
-        actor,
-        Permission.MEETING_WRITE,
-        meeting_target(meeting),
-        purpose=Purpose.EXPORT,
-        recipients=tuple(agencies[a].name for a in wanted if a in agencies) or ("(nobody)",),
-    )
-    version = repository.lock_latest_version(meeting.id)
-    if version is None or version.status != MinutesStatus.CHAIR_APPROVED.value:
-        raise Refused("submit", "Only minutes the chair has approved can be distributed")
-    if set(command.conditions) != set(listed):
-        raise Refused("submit", "The distribution list has changed: check it and send again")
-    extra = command.extra_agency_id
-    if extra is not None and (
-        extra not in agencies or extra in listed or extra == meeting.owner_agency_id
-    ):
-        raise Refused("extra_agency_id", "Select an agency that is not on the list already")
-    problems = [
-        (f"dp_{agency_id.hex}" if agency_id != extra else "extra_condition", problem)
-        for agency_id, code in wanted.items()
-        if (
-            problem := rules.dp_condition_refusal(
-                code, competent_authority=agencies[agency_id].is_competent_authority
-            )
-        )
-        is not None
-    ]
-    if problems:
-        raise Refused(*problems[0], *problems[1:])
-    if not wanted:
-        raise Refused("submit", "There is nobody to distribute the minutes to")
-    expires_on = _expiry_day(meeting)
-    if expires_on is None:
-        raise Refused("submit", "Enter the next review date before distribution")
-    expires_at = datetime.combine(expires_on + timedelta(days=1), time.min, tzinfo=UTC)
-    if expires_at <= now or expires_at - now > MAX_GRANT:
-        raise Refused(
-            "submit",
-            "Access would end in the past or more than a year ahead: check the review date",
-        )
-    grants = [
-        _grant(
-            actor,
-            meeting,
-            agency_id,
-            code,
-            now,
-            expires_at,
-            version,
-            extra == agency_id,
-            command.chair_consent,
-        )
-        for agency_id, code in wanted.items()
-    ]
-    version.status = MinutesStatus.DISTRIBUTED.value
-    version.distributed_by_id = actor.user_id
-    version.distributed_at = now
-    repository.flush()
-    return grants
-
-
-def _grant(
-    actor: Actor,
-    meeting: Meeting,
-    agency_id: uuid.UUID,
-    code: str,
-    now: datetime,
-    expires_at: datetime,
-    version: MinutesVersion,
-    outside_list: bool,
-    consent: str | None,
-) -> uuid.UUID:
-    justification = (
-        f"MAPPA meeting {meeting.sequence} minutes (version {version.number}) distributed "
-        "to a duty-to-co-operate agency for joint risk management"
-    )
-    grant = AccessGrant(
-        id=uuid.uuid4(),
-        owner_agency_id=meeting.owner_agency_id,
-        grantee_agency_id=agency_id,
-        scope_kind=ScopeKind.SUBJECT.value,
-        subject_id=meeting.subject_id,
-        view_profile=ViewProfile.SUMMARY_AND_ACTIONS.value,
-        legal_gateway=rules.DISTRIBUTION_GATEWAY,
-        dp_condition=code,
-        justification=justification,
-        isa_reference="MAPPA-MOU",
-        status=GrantStatus.ACTIVE.value,
-        valid_from=now,
-        expires_at=expires_at,
-        granted_by_id=actor.user_id,
-        approved_by_id=actor.user_id,
-        approved_at=now,
-        created_at=now,
-    )
-    repository.add(grant)
-    gate.authorize_grant_change(
-        actor,
-        GrantChange.GRANTED,
-        grant_id=grant.id,
-        subject_id=meeting.subject_id,
-        owner_agency_id=meeting.owner_agency_id,
-        legal_gateway=grant.legal_gateway,
-        dp_condition=grant.dp_condition,
-        justification=justification,
-        detail={
-            "status": grant.status,
-            "scope": grant.scope_kind,
-            "view_profile": ViewProfile.SUMMARY_AND_ACTIONS.value,
-            "grantee_agency_id": str(agency_id),
-            "expires_at": expires_at.isoformat(),
-            "meeting_id": str(meeting.id),
-            "minutes_version": str(version.number),
-        },
-    )
-    repository.add(
-        MinutesRecipient(
-            version_id=version.id,
-            meeting_id=meeting.id,
-            agency_id=agency_id,
-            grant_id=grant.id,
-            dp_condition=code,
-            chair_consent=consent if outside_list else None,
-            distributed_at=now,
-        )
-    )
-    return grant.id
-
-
-def amend_minutes(actor: Actor, *, meeting_id: uuid.UUID, command: AmendCommand) -> int:
-    """Start an amendment of distributed minutes: a new draft version; the earlier versions
-    stay as they are. One ``ALTERATION`` event. Returns the new version's number.
-
-    :raises Refused: when the latest version has not been distributed.
-    """
-    meeting = _meeting(actor, meeting_id, Permission.MEETING_WRITE, lock=True)
-    gate.authorize(actor, Permission.MEETING_WRITE, meeting_target(meeting), purpose=Purpose.EDIT)
-    latest = repository.lock_latest_version(meeting.id)
-    if latest is None or latest.status != MinutesStatus.DISTRIBUTED.value:
-        raise Refused("reason", "Only distributed minutes are amended; change the draft instead")
-    version = MinutesVersion(
-        meeting_id=meeting.id,
-        number=latest.number + 1,
-        status=MinutesStatus.DRAFT.value,
-        amendment_reason=command.reason,
-        created_by_id=actor.user_id,
-        created_at=db_now(),
-    )
-    repository.add(version)
-    return version.number
 
 
 def subject_of_meeting(meeting_id: uuid.UUID) -> uuid.UUID | None:

@@ -17,7 +17,7 @@ from portal.access.gate import AccessDenied, AcknowledgementRequired
 from portal.access.permissions import Permission
 from portal.core.actor import current_actor
 from portal.db.transaction import transaction
-from portal.meetings import actions, service
+from portal.meetings import actions, minutes, service
 from portal.meetings.forms import (
     ActionForm,
     AmendForm,
@@ -145,7 +145,7 @@ def approve_minutes(meeting_id: uuid.UUID) -> ResponseReturnValue:
     if approve.validate_on_submit():
         try:
             with transaction():
-                service.approve_minutes(current_actor(), meeting_id=meeting_id)
+                minutes.approve_minutes(current_actor(), meeting_id=meeting_id)
         except service.Refused as refused:
             form = MeetingForm(formdata=None)
             form.set_agencies(service.agency_choices())
@@ -171,13 +171,13 @@ def _edit_page_filled(form: MeetingForm, meeting_id: uuid.UUID) -> ResponseRetur
 @requires(Permission.MEETING_WRITE)
 def distribute_minutes(meeting_id: uuid.UUID) -> ResponseReturnValue:
     with transaction():
-        plan = service.distribution_for(current_actor(), meeting_id=meeting_id)
+        plan = minutes.distribution_for(current_actor(), meeting_id=meeting_id)
     form = distribute_form(plan.recipients, plan.others)
     if form.validate_on_submit():
         try:
             command = load_distribution(dict(request.form), [r.agency_id for r in plan.recipients])
             with transaction():
-                service.distribute_minutes(current_actor(), meeting_id=meeting_id, command=command)
+                minutes.distribute_minutes(current_actor(), meeting_id=meeting_id, command=command)
         except ValidationError as invalid:
             for field, message in dict(invalid.messages).items():  # type: ignore[arg-type]
                 add_error(form, str(field), str(message))
@@ -199,7 +199,7 @@ def amend_minutes(meeting_id: uuid.UUID) -> ResponseReturnValue:
         if command is not None:
             try:
                 with transaction():
-                    service.amend_minutes(current_actor(), meeting_id=meeting_id, command=command)
+                    minutes.amend_minutes(current_actor(), meeting_id=meeting_id, command=command)
             except service.Refused as refused:
                 _errors(form, refused)
             else:

@@ -49,6 +49,9 @@ def test_amendment_keeps_the_distributed_version_for_its_recipients(
     assert "Remain at level 2" in (versions[0].snapshot or "")
     assert "Move to level 3" in (versions[1].snapshot or "")
 
+    # Version 2 came with a grant of its own: the recipient agrees to the statement under it
+    # (when the gate picks it; agreeing again is harmless).
+    acknowledge(officer, subject)
     latest = _html(officer.get(f"/meetings/{meeting_id}"))
     assert "Move to level 3" in latest
     assert "holds versions 1, 2" in latest

@@ -233,3 +233,24 @@ def test_hostile_rich_text_in_an_update_is_stored_clean(mw: MeetingWorld, make_c
     assert "onerror" not in stored
     assert "<img" not in stored
     assert "<p>Seen</p>" in stored
+
+
+def test_a_user_on_the_exclusion_list_sees_none_of_the_subjects_actions(
+    mw: MeetingWorld, make_client: Any
+) -> None:
+    _, officer, shared, owned = _setup(mw, make_client)
+    assert "probation action" in _html(officer.get("/actions"))
+    mw.exclude(shared, mw.people["probation"])
+    assert "probation action" not in _html(officer.get("/actions"))
+    assert officer.get(f"/actions/{owned['probation']}").status_code == 404
+
+
+def test_a_summary_only_grant_does_not_show_actions(mw: MeetingWorld, make_client: Any) -> None:
+    subject = mw.subject()
+    chair = mw.browser(mw.coordinator, make_client)
+    meeting_id = mw.create_meeting(chair, subject)
+    action_id = mw.add_action(chair, meeting_id, "housing")
+    mw.grant(subject, "housing", profile="SUMMARY", acknowledged=True)
+    worker = mw.browser(mw.people["housing"], make_client)
+    assert "Home visit" not in _html(worker.get("/actions"))
+    assert worker.get(f"/actions/{action_id}").status_code == 404
