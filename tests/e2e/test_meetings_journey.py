@@ -132,12 +132,12 @@ def test_coordinator_records_distributes_and_partners_record_progress(
     ):
         partner = Tab(chromium, live_server, key)
         partner.sign_in(app, mw.people[key])
-        partner.click("link", "Our actions")
+        partner.click("link", "Actions")
         partner.check(f"{key}: our actions before agreeing", "OFFICIAL")
         partner.click("link", "WHITMORE, Carl Anthony")
         assert partner.heading() == "Confidentiality statement"
         partner.click("button", "I agree – open the record")
-        partner.click("link", "Our actions")
+        partner.click("link", "Actions")
         assert partner.heading() == "Our actions"
         assert text in partner.page.content()
         others = {"probation", "csc", "housing"} - {key}
@@ -154,7 +154,7 @@ def test_coordinator_records_distributes_and_partners_record_progress(
         partner.check(f"{key}: the action after progress", SENSITIVE)
         assert not partner.errors, partner.errors
 
-    chair.click("link", "Our actions")
+    chair.click("link", "Actions")
     assert chair.heading() == "Actions from our meetings"
     content = page.content()
     assert content.count("In progress") >= 3
