@@ -1,7 +1,8 @@
 """MAPPA actions: raise one in a meeting, "Our actions", open one, record progress.
 
-"Our actions" lists the actions the actor's agency owns on subjects shared with it (a
-co-ordinator: every action of the agency's meetings), soonest due first, a page at a time.
+"Our actions" lists the actions the actor's agency owns on subjects shared with it, from
+meetings whose minutes have been distributed (a co-ordinator: every action of the agency's
+meetings), soonest due first, a page at a time.
 Every subject shown goes through :func:`portal.access.gate.authorize_list`, which writes one
 ``CONSULTATION`` per subject naming the actions shown; a subject the gate refuses now (grant
 expired by the database clock, revoked, LAO lists) is left out. Opening or changing one action
@@ -243,6 +244,8 @@ def view_action(actor: Actor, *, action_id: uuid.UUID) -> ActionPage:
     if not owner:
         if not policy.shows_actions(decision.scope.value):
             _refuse(actor, action, "outside_scope", Permission.ACTIONS_VIEW)
+        if not repository.minutes_distributed(meeting.id):
+            _refuse(actor, action, "minutes_not_distributed", Permission.ACTIONS_VIEW)
         if not policy.may_update_action(
             actor_agency_id=actor.agency_id, action_owner_agency_id=action.owner_agency_id
         ):
@@ -327,10 +330,11 @@ def record_progress(actor: Actor, *, action_id: uuid.UUID, command: ProgressComm
     decision = gate.authorize(
         actor, permission, _action_target(action, meeting), purpose=Purpose.EDIT
     )
-    if actor.agency_id != meeting.owner_agency_id and not policy.shows_actions(
-        decision.scope.value
-    ):
-        _refuse(actor, action, "outside_scope", permission)
+    if actor.agency_id != meeting.owner_agency_id:
+        if not policy.shows_actions(decision.scope.value):
+            _refuse(actor, action, "outside_scope", permission)
+        if not repository.minutes_distributed(meeting.id):
+            _refuse(actor, action, "minutes_not_distributed", permission)
     problem = rules.move_refusal(action.status, command.status, command.note_html, chair=chair_move)
     if problem is not None:
         raise Refused(*problem)

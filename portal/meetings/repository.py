@@ -251,9 +251,28 @@ def _visible(
         return and_(Meeting.owner_agency_id == agency_id, _not_barred(user_id))
     return and_(
         MeetingAction.owner_agency_id == agency_id,
+        _distributed(),
         _shared_with(agency_id, user_id, now),
         _not_barred(user_id),
     )
+
+
+def _distributed() -> ColumnElement[bool]:
+    """Partners follow actions once the minutes raising them have been distributed."""
+    return exists().where(
+        MinutesVersion.meeting_id == MeetingAction.meeting_id,
+        MinutesVersion.status == "DISTRIBUTED",
+    )
+
+
+def minutes_distributed(meeting_id: uuid.UUID) -> bool:
+    """Whether any version of the meeting's minutes has been distributed."""
+    found = db.session.execute(
+        select(MinutesVersion.id)
+        .where(MinutesVersion.meeting_id == meeting_id, MinutesVersion.status == "DISTRIBUTED")
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 def _listing(agency_id: uuid.UUID, user_id: uuid.UUID, *, owner_view: bool, now: datetime) -> Any:

@@ -254,3 +254,18 @@ def test_a_summary_only_grant_does_not_show_actions(mw: MeetingWorld, make_clien
     worker = mw.browser(mw.people["housing"], make_client)
     assert "Home visit" not in _html(worker.get("/actions"))
     assert worker.get(f"/actions/{action_id}").status_code == 404
+
+
+def test_actions_reach_partners_with_the_distributed_minutes(
+    mw: MeetingWorld, make_client: Any
+) -> None:
+    chair, officer, shared, _ = _setup(mw, make_client)
+    review = mw.create_meeting(chair, shared, kind="REVIEW")
+    action_id = mw.add_action(chair, review, "probation", description="draft meeting action")
+    assert "draft meeting action" not in _html(officer.get("/actions"))
+    assert officer.get(f"/actions/{action_id}").status_code == 404
+    assert mw.approve(chair, review).status_code == 302
+    assert mw.distribute(chair, review).status_code == 302
+    acknowledge(officer, shared)  # the new distribution's grant may ask again
+    assert "draft meeting action" in _html(officer.get("/actions"))
+    assert officer.get(f"/actions/{action_id}").status_code == 200

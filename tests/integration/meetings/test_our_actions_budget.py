@@ -95,7 +95,8 @@ def _seed(mw: MeetingWorld) -> tuple[list[uuid.UUID], set[uuid.UUID]]:
                     "id": uuid.uuid4(),
                     "meeting_id": m,
                     "number": 1,
-                    "status": "DRAFT",
+                    "status": "DISTRIBUTED",
+                    "snapshot": "{}",
                     "created_by_id": mw.coordinator.id,
                     "created_at": now,
                 }
