@@ -3,9 +3,11 @@ writes on every refusal; distribution creates the grants it needs through the ga
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from portal.access.models import AccessGrant
@@ -41,21 +43,32 @@ def test_create_meeting_records_it_with_draft_minutes_and_one_collection(
     assert "OFFICIAL-SENSITIVE" in _html(page)
 
 
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        (
+            {"held_on": ["31", "2", "2026"]},
+            "held_on",
+            "The date of the meeting must be a real date",
+        ),
+        ({"rationale_1": ""}, "rationale_1", "Enter the rationale for decision 1"),
+        ({"attendee_2_name": None}, "attendee_2_name", "Enter the name of attendee 2"),
+        ({"level": "4"}, "level", "Select the level of the meeting from the list"),
+        ({"attendee_1_agency": str(uuid.UUID(int=7))}, "attendee_1_agency", "Select the agency"),
+    ],
+)
 def test_create_meeting_with_bad_answers_shows_field_errors_and_writes_nothing(
-    mw: MeetingWorld, make_client: Any
+    mw: MeetingWorld, make_client: Any, changes: dict[str, Any], field: str, message: str
 ) -> None:
     subject = mw.subject()
     chair = mw.browser(mw.coordinator, make_client)
     before = mw.last_seq()
-    response = post(
-        chair,
-        f"/subjects/{subject}/meetings/new",
-        mw.meeting_form(held_on=["31", "2", "2026"], rationale_1="", attendee_2_name=None),
-    )
+    response = post(chair, f"/subjects/{subject}/meetings/new", mw.meeting_form(**changes))
     html = _html(response)
     assert response.status_code == 200
     assert "govuk-error-summary" in html
-    assert "must be a real date" in html or "Enter the rationale for decision 1" in html
+    assert f'href="#{field}"' in html
+    assert message in html
     assert mw.count(Meeting) == 0
     assert "COLLECTION" not in mw.event_types(before)
 
