@@ -124,6 +124,9 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (home_bp, auth_bp, oidc_bp, users_bp, subjects_bp, records_bp, grants_bp, csods_bp):
         app.register_blueprint(bp)
+    from portal.meetings.views import bp as meetings_bp
+
+    app.register_blueprint(meetings_bp)
 
 
 def _register_cli(app: Flask) -> None:

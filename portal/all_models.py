@@ -14,17 +14,29 @@ from portal.csods.models import (
     CsodsReferral,
     CsodsStageChange,
 )
+from portal.meetings.models import (
+    ActionUpdate,
+    CarriedAction,
+    Meeting,
+    MeetingAction,
+    MeetingAttendee,
+    MeetingDecision,
+    MinutesRecipient,
+    MinutesVersion,
+)
 from portal.records.models import SharedRecord
 from portal.subjects.models import Subject, SubjectAlias
 from portal.users.models import User, UserRole
 
 __all__ = [
     "AccessGrant",
+    "ActionUpdate",
     "Agency",
     "AuditCheckpoint",
     "AuditEventRow",
     "AuditHead",
     "AuditVerification",
+    "CarriedAction",
     "ConfidentialityAcknowledgement",
     "CsodsAgencyCheck",
     "CsodsApplication",
@@ -37,6 +49,12 @@ __all__ = [
     "LaoList",
     "LaoMember",
     "LoginThrottle",
+    "Meeting",
+    "MeetingAction",
+    "MeetingAttendee",
+    "MeetingDecision",
+    "MinutesRecipient",
+    "MinutesVersion",
     "SharedRecord",
     "Subject",
     "SubjectAlias",

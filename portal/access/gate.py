@@ -47,11 +47,13 @@ __all__ = [
     "AcknowledgementRequired",
     "Decision",
     "GrantChange",
+    "ListDecision",
     "Purpose",
     "Target",
     "acknowledge",
     "authorize",
     "authorize_grant_change",
+    "authorize_list",
     "check_grant_change",
     "deny_unknown",
 ]
@@ -105,8 +107,12 @@ _OWNER_ONLY: Final = frozenset(
         Permission.CSODS_READ,
         Permission.CSODS_WRITE,
         Permission.CSODS_APPROVE,
+        Permission.MEETING_WRITE,
     }
 )
+#: Changes a partner makes through its live grant (progress on its own agency's actions): they
+#: are decided as a grant-based access and recorded as an ``ALTERATION``.
+_GRANT_WRITES: Final = frozenset({Permission.ACTION_UPDATE})
 _DISCLOSES: Final = frozenset({Purpose.PRINT, Purpose.EXPORT, Purpose.DISCLOSE})
 
 _GATE: Final = object()
@@ -223,7 +229,7 @@ def authorize(
     if purpose in _DISCLOSES and not recipients:
         raise ValueError("a print or export names its recipients")
     _remember(_Attempt(actor, permission, target.subject_id, target.record_id))
-    writes = purpose in _WRITES or permission in _OWNER_ONLY
+    writes = (purpose in _WRITES and permission not in _GRANT_WRITES) or permission in _OWNER_ONLY
     loaded = access_facts.load(
         user_id=actor.user_id,
         agency_id=actor.agency_id,
@@ -356,6 +362,112 @@ def acknowledge(actor: Actor, *, grant_id: uuid.UUID) -> None:
         db.session.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())
     else:  # pragma: no cover - the portal runs on PostgreSQL and SQLite only
         db.session.execute(insert(table).values(**values))
+
+
+# --- List pages -----------------------------------------------------------------------------
+
+#: Row ids an event names per detail value (five UUIDs fit in one value).
+_IDS_PER_VALUE: Final = 5
+#: The most rows one event names (the rest of the detail holds the purpose and counts).
+MAX_LISTED_PER_SUBJECT: Final = 80
+
+
+@dataclass(frozen=True)
+class ListDecision:
+    """What a list page may show: one :class:`Decision` per subject allowed, and the grant
+    each subject waiting for the actor's confidentiality acknowledgement needs it under."""
+
+    allowed: dict[uuid.UUID, Decision]
+    needs_acknowledgement: dict[uuid.UUID, uuid.UUID]
+
+
+def authorize_list(
+    actor: Actor,
+    permission: Permission,
+    targets: list[Target],
+    *,
+    rows: dict[uuid.UUID, tuple[uuid.UUID, ...]],
+    listing: str,
+) -> ListDecision:
+    """Decide, for a list page, which subjects' rows ``actor`` may see now, and log them.
+
+    The facts for every subject are read in one go (grant rows ``FOR SHARE``, LAO lists, the
+    acknowledgements, the database time) and each target is put to the same pure
+    :func:`portal.access.policy.decide` as :func:`authorize`. For every subject allowed, exactly
+    one ``CONSULTATION`` event is written in the caller's transaction, naming the subject, the
+    grant and its lawful basis, the marking and the ids of the rows shown (``rows[subject]``,
+    at most :data:`MAX_LISTED_PER_SUBJECT`). Subjects refused are left out of the answer and
+    write nothing (a list shows only what may be seen; it is not an attempt to open one).
+    Never commits.
+
+    :raises ValueError: for more rows of one subject than one event can name.
+    """
+    subject_ids = list(dict.fromkeys(t.subject_id for t in targets))
+    for subject_id in subject_ids:
+        if len(rows.get(subject_id, ())) > MAX_LISTED_PER_SUBJECT:
+            raise ValueError("too many rows of one subject for one event")
+    loaded = access_facts.load_many(
+        user_id=actor.user_id, agency_id=actor.agency_id, subject_ids=subject_ids
+    )
+    facts = _actor_facts(actor, active=loaded.actor_active)
+    allowed: dict[uuid.UUID, Decision] = {}
+    waiting: dict[uuid.UUID, uuid.UUID] = {}
+    for target in targets:
+        if target.subject_id in allowed or target.subject_id in waiting:
+            continue
+        outcome = policy.decide(
+            actor=facts,
+            permission=permission,
+            target=policy.TargetFacts(
+                subject_id=target.subject_id,
+                owning_agency_id=target.owning_agency_id,
+                tier=target.marking.tier,
+            ),
+            writes=False,
+            grants=loaded.grants.get(target.subject_id, ()),
+            lao=loaded.lao.get(target.subject_id, policy.LaoFacts()),
+            acknowledged=loaded.acknowledged,
+            needs_acknowledgement=True,
+            now=loaded.now,
+        )
+        if isinstance(outcome, policy.NeedsAcknowledgement):
+            waiting[target.subject_id] = outcome.grant_id
+            continue
+        if isinstance(outcome, policy.Refusal):
+            continue
+        shown = rows.get(target.subject_id, ())
+        detail = {
+            "purpose": Purpose.VIEW.value.lower(),
+            "permission": permission.value,
+            "listing": listing,
+            "rows": str(len(shown)),
+        }
+        for index in range(0, len(shown), _IDS_PER_VALUE):
+            chunk = shown[index : index + _IDS_PER_VALUE]
+            detail[f"ids_{index // _IDS_PER_VALUE + 1}"] = ",".join(str(i) for i in chunk)
+        seq = record(
+            events.processing(
+                events.EventType.CONSULTATION,
+                actor,
+                subject_id=target.subject_id,
+                grant_id=outcome.grant_id,
+                legal_gateway=outcome.legal_gateway,
+                dp_condition=outcome.dp_condition,
+                justification=outcome.justification,
+                marking=target.marking.banner,
+                detail=detail,
+            )
+        )
+        allowed[target.subject_id] = Decision(
+            target=target,
+            scope=ViewProfile(outcome.scope),
+            grant_id=outcome.grant_id,
+            legal_gateway=outcome.legal_gateway,
+            dp_condition=outcome.dp_condition,
+            event_seq=seq,
+            _issuer=_GATE,
+        )
+    return ListDecision(allowed=allowed, needs_acknowledgement=waiting)
 
 
 # --- Grant life cycle -----------------------------------------------------------------------

@@ -29,3 +29,9 @@ class Permission(StrEnum):
     CSODS_WRITE = "csods:write"
     #: Approve a CSODS decision recorded by someone else (a supervisor).
     CSODS_APPROVE = "csods:approve"
+    #: Record MAPPA meetings, approve and distribute their minutes, and close actions as chair.
+    MEETING_WRITE = "meeting:write"
+    #: See the agency's MAPPA actions ("Our actions").
+    ACTIONS_VIEW = "actions:view"
+    #: Record progress on an action the actor's agency owns (with a live grant for a partner).
+    ACTION_UPDATE = "action:update"

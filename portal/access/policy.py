@@ -42,12 +42,15 @@ _PARTNER = _EVERYONE | {
     Permission.GRANT_REQUEST,
 }
 
+#: Agencies that own MAPPA actions see theirs and record progress on them.
+_ACTION_OWNER = frozenset({Permission.ACTIONS_VIEW, Permission.ACTION_UPDATE})
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.MOSOVO_OFFICER: _OWNER_STAFF,
-    Role.MAPPA_COORDINATOR: _OWNER_STAFF,
-    Role.PROBATION_OFFICER: _PARTNER,
-    Role.SOCIAL_WORKER: _PARTNER,
-    Role.HOUSING_OFFICER: _PARTNER,
+    Role.MOSOVO_OFFICER: _OWNER_STAFF | _ACTION_OWNER,
+    Role.MAPPA_COORDINATOR: _OWNER_STAFF | _ACTION_OWNER | {Permission.MEETING_WRITE},
+    Role.PROBATION_OFFICER: _PARTNER | _ACTION_OWNER,
+    Role.SOCIAL_WORKER: _PARTNER | _ACTION_OWNER,
+    Role.HOUSING_OFFICER: _PARTNER | _ACTION_OWNER,
     # IG officers read the access log, never case content.
     Role.IG_OFFICER: _EVERYONE,
     # Administrators manage their agency's users only: no case content.
@@ -404,3 +407,26 @@ def may_approve_csods_decision(
 ) -> bool:
     """A supervisor approves a CSODS decision: never the person who recorded it."""
     return allows(actor_roles, Permission.CSODS_APPROVE) and actor_user_id != decided_by_id
+
+
+# --- MAPPA meetings and actions ---------------------------------------------------------------
+
+#: View profiles under which a partner sees a subject's MAPPA actions and minutes.
+ACTION_PROFILES: Final = frozenset({"SUMMARY_AND_ACTIONS", "FULL"})
+
+
+def shows_actions(scope: str) -> bool:
+    """Whether a decision's scope shows MAPPA actions and minutes (not a summary-only grant)."""
+    return scope in ACTION_PROFILES
+
+
+def may_update_action(*, actor_agency_id: uuid.UUID, action_owner_agency_id: uuid.UUID) -> bool:
+    """Progress on an action is recorded by the agency that owns it, and by nobody else."""
+    return actor_agency_id == action_owner_agency_id
+
+
+def may_chair(
+    *, actor_roles: frozenset[Role], actor_agency_id: uuid.UUID, owner_agency_id: uuid.UUID
+) -> bool:
+    """The meeting owner's co-ordinators record meetings and the chair's decisions."""
+    return allows(actor_roles, Permission.MEETING_WRITE) and actor_agency_id == owner_agency_id

@@ -30,6 +30,7 @@ from portal.demo.data import (
     DemoGrant,
     demo_id,
 )
+from portal.demo.meetings import seed_meetings
 from portal.extensions import db
 from portal.records.models import SharedRecord
 from portal.subjects.models import Subject, SubjectAlias
@@ -91,6 +92,7 @@ def seed() -> None:
         db.session.flush()
         created += _seed_sharing(now, agencies)
         created += seed_csods(now, agencies, _settings())
+        created += seed_meetings(now, agencies)
     click.echo(f"Demo data: {created} new rows (0 means it was already loaded).")
     click.echo(f"Every demo account's password: {DEMO_PASSWORD}")
     click.echo(

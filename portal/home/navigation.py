@@ -13,6 +13,7 @@ NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     ("home.index", "Home", Permission.HOME_VIEW),
     ("subjects.list_subjects", "Subjects", Permission.SUBJECT_WRITE),
     ("subjects.shared_with_agency", "Shared with my agency", Permission.SUBJECT_READ),
+    ("meetings.our_actions", "Actions", Permission.ACTIONS_VIEW),
     ("grants.pending_requests", "Requests for access", Permission.GRANT_MANAGE),
     ("grants.request_access", "Ask for access", Permission.GRANT_REQUEST),
     ("csods.case_list", "Disclosure scheme", Permission.CSODS_READ),

@@ -1,0 +1,1 @@
+"""MAPPA meetings, minutes and the actions partner agencies follow (SPEC C5)."""

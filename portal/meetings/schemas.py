@@ -1,0 +1,428 @@
+"""Input contracts for meetings, actions, progress and distribution.
+
+Every schema rejects unknown fields and caps lengths; rich text (the minutes' narrative, risk
+issues, dissent, progress updates) goes through :func:`portal.records.schemas.rich_text_to_html`
+and so through the one bleach sanitiser before a command carries it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Final
+
+from marshmallow import ValidationError, fields, post_load, validate, validates_schema
+
+from portal.core.sanitise import MAX_RICH_TEXT_LENGTH, RichTextRejected
+from portal.records.schemas import rich_text_to_html
+from portal.subjects.schemas import InputSchema, no_control_characters
+
+DECISION_ROWS: Final = 3
+ATTENDEE_ROWS: Final = 6
+NAME_MAX = 200
+AREA_MAX = 100
+NOTE_MAX = 20_000
+DESCRIPTION_MAX = 2_000
+
+KINDS: Final = {"INITIAL": "Initial meeting", "REVIEW": "Review meeting"}
+LEVELS: Final = {"2": "Level 2", "3": "Level 3"}
+ROSH: Final = {"LOW": "Low", "MEDIUM": "Medium", "HIGH": "High", "VERY_HIGH": "Very high"}
+ROSH_GROUPS: Final = {
+    "rosh_children": "Risk of serious harm to children",
+    "rosh_public": "Risk of serious harm to the public",
+    "rosh_known_adult": "Risk of serious harm to a known adult",
+    "rosh_staff": "Risk of serious harm to staff",
+}
+ATTENDANCE: Final = {"PRESENT": "Present", "APOLOGIES": "Apologies"}
+LEVEL_DECISIONS: Final = {"1": "Level 1", "2": "Level 2", "3": "Level 3"}
+PILLARS: Final = {
+    "SUPERVISION": "Supervision",
+    "MONITORING_CONTROL": "Monitoring and control",
+    "INTERVENTIONS": "Interventions and treatment",
+    "VICTIM_SAFETY": "Victim safety",
+}
+PROGRESS_STATUSES: Final = {
+    "IN_PROGRESS": "In progress",
+    "COMPLETED": "Completed",
+    "NOT_ACHIEVED": "Not achieved",
+}
+ACTION_STATUSES: Final = {
+    "OPEN": "Open",
+    "IN_PROGRESS": "In progress",
+    "COMPLETED": "Completed",
+    "NOT_ACHIEVED": "Not achieved",
+    "SUPERSEDED": "Superseded",
+    "CANCELLED": "Cancelled",
+}
+CHAIR_STATUSES: Final = {"SUPERSEDED": "Superseded", "CANCELLED": "Cancelled by the chair"}
+RICH_TEXT_FIELDS: Final = ("victim_issues", "diversity_issues", "dissent", "discussion")
+
+
+def parse_date(parts: Any, what: str) -> date:
+    """The date the three parts of a GOV.UK date input spell.
+
+    :raises ValidationError: with a message for the field.
+    """
+    if not isinstance(parts, list) or len(parts) != 3:
+        raise ValidationError(f"Enter {what} as a day, month and year")
+    names = ("a day", "a month", "a year")
+    missing = [name for name, part in zip(names, parts, strict=True) if not part]
+    if missing:
+        raise ValidationError(f"{what.capitalize()} must include {' and '.join(missing)}")
+    if not all(isinstance(p, str) and p.isdigit() and len(p) <= 4 for p in parts):
+        raise ValidationError(f"{what.capitalize()} must be a real date")
+    day, month, year = (int(part) for part in parts)
+    try:
+        value = date(year, month, day)
+    except ValueError as error:
+        raise ValidationError(f"{what.capitalize()} must be a real date") from error
+    if not 2000 <= year <= 2100:
+        raise ValidationError(f"{what.capitalize()} must be a real date")
+    return value
+
+
+def _date_field(what: str, *, required: bool) -> fields.List[Any]:
+    kwargs: dict[str, Any] = {} if required else {"load_default": None}
+    return fields.List(
+        fields.String(validate=validate.Length(max=4)),
+        required=required,
+        error_messages={"required": f"Enter {what}", "invalid": f"Enter {what} as a date"},
+        **kwargs,
+    )
+
+
+def _text(what: str, max_length: int, *, required: bool = False) -> fields.String:
+    kwargs: dict[str, Any] = {} if required else {"load_default": None}
+    return fields.String(
+        required=required,
+        error_messages={"required": f"Enter {what}", "invalid": f"Enter {what} as text"},
+        validate=[
+            validate.Length(
+                max=max_length,
+                error=f"{what.capitalize()} must be {max_length} characters or fewer",
+            ),
+            no_control_characters,
+        ],
+        **kwargs,
+    )
+
+
+def _from_list(what: str) -> str:
+    return " ".join(("Select", what, "from the list"))
+
+
+def _choice(what: str, options: Any, *, required: bool = True) -> fields.String:
+    kwargs: dict[str, Any] = {} if required else {"load_default": None}
+    return fields.String(
+        required=required,
+        error_messages={"required": f"Select {what}", "invalid": f"Select {what}"},
+        validate=validate.OneOf(list(options), error=_from_list(what)),
+        **kwargs,
+    )
+
+
+def _uuid(what: str, *, required: bool = True) -> fields.UUID:
+    kwargs: dict[str, Any] = {} if required else {"load_default": None}
+    return fields.UUID(
+        required=required,
+        error_messages={"required": f"Select {what}", "invalid": _from_list(what)},
+        **kwargs,
+    )
+
+
+def _rich(text: str | None, field: str) -> str:
+    if not text:
+        return ""
+    try:
+        return rich_text_to_html(text)
+    except RichTextRejected as rejected:
+        raise ValidationError(str(rejected), field_name=field) from rejected
+
+
+def _boolean(what: str) -> fields.Boolean:
+    return fields.Boolean(load_default=False, error_messages={"invalid": f"Select {what}"})
+
+
+@dataclass(frozen=True)
+class ActionFilter:
+    """The filters of "Our actions" (each None for all)."""
+
+    subject_id: uuid.UUID | None = None
+    status: str | None = None
+    owner_person: str | None = None
+
+
+@dataclass(frozen=True)
+class AttendeeEntry:
+    agency_id: uuid.UUID
+    name: str
+    role: str
+    attendance: str
+
+
+@dataclass(frozen=True)
+class MeetingCommand:
+    """A meeting record as entered; ``*_html`` values are clean rich text."""
+
+    kind: str
+    level: int
+    held_on: date
+    location: str
+    is_virtual: bool
+    mappa_area: str
+    chair_name: str | None
+    chair_agency_id: uuid.UUID | None
+    chair_role: str | None
+    confidentiality_read: bool
+    category_level_confirmed: bool
+    rosh: dict[str, str | None]
+    victim_issues_html: str
+    diversity_issues_html: str
+    dissent_html: str
+    discussion_html: str
+    decisions: tuple[tuple[str, str], ...]
+    attendees: tuple[AttendeeEntry, ...]
+    level_decision: int | None
+    lead_agency_id: uuid.UUID | None
+    next_review_on: date | None
+    grace_days: int
+
+
+class MeetingSchema(InputSchema):
+    multiline = frozenset(
+        {*RICH_TEXT_FIELDS, *(f"{p}_{i}" for p in ("decision", "rationale") for i in range(1, 4))}
+    )
+
+    kind = _choice("initial or review meeting", KINDS)
+    level = _choice("the level of the meeting", LEVELS)
+    held_on = _date_field("the date of the meeting", required=True)
+    location = _text("where the meeting was held", NAME_MAX, required=True)
+    is_virtual = _boolean("whether the meeting was virtual")
+    mappa_area = _text("the MAPPA area", AREA_MAX, required=True)
+    chair_name = _text("the chair’s name", NAME_MAX)
+    chair_agency_id = _uuid("the chair’s agency", required=False)
+    chair_role = _text("the chair’s role or rank", NAME_MAX)
+    confidentiality_read = _boolean("whether the statement was read")
+    category_level_confirmed = _boolean("whether category and level were confirmed")
+    rosh_children = _choice("the risk to children", ROSH, required=False)
+    rosh_public = _choice("the risk to the public", ROSH, required=False)
+    rosh_known_adult = _choice("the risk to a known adult", ROSH, required=False)
+    rosh_staff = _choice("the risk to staff", ROSH, required=False)
+    victim_issues = _text("victim issues", MAX_RICH_TEXT_LENGTH)
+    diversity_issues = _text("diversity issues", MAX_RICH_TEXT_LENGTH)
+    dissent = _text("dissent", MAX_RICH_TEXT_LENGTH)
+    discussion = _text("the minutes", MAX_RICH_TEXT_LENGTH)
+    level_decision = _choice("the level decided", LEVEL_DECISIONS, required=False)
+    lead_agency_id = _uuid("the lead agency", required=False)
+    next_review_on = _date_field("the next review date", required=False)
+    grace_days = fields.Integer(
+        load_default=14,
+        validate=validate.Range(min=0, max=90, error="Grace period must be 0 to 90 days"),
+        error_messages={"invalid": "Enter the grace period as a number of days"},
+    )
+
+    @validates_schema
+    def _pairs(self, data: dict[str, Any], **_: Any) -> None:
+        for i in range(1, DECISION_ROWS + 1):
+            decision, rationale = data.get(f"decision_{i}"), data.get(f"rationale_{i}")
+            if decision and not rationale:
+                raise ValidationError(
+                    f"Enter the rationale for decision {i}", field_name=f"rationale_{i}"
+                )
+            if rationale and not decision:
+                raise ValidationError(f"Enter decision {i}", field_name=f"decision_{i}")
+        for i in range(1, ATTENDEE_ROWS + 1):
+            given = [data.get(f"attendee_{i}_{part}") for part in ("agency", "name", "role")]
+            if any(given) and not all(given):
+                part = ("agency", "name", "role")[given.index(None)]
+                raise ValidationError(
+                    f"Enter the {part} of attendee {i}", field_name=f"attendee_{i}_{part}"
+                )
+
+    @post_load
+    def _command(self, data: dict[str, Any], **_: Any) -> MeetingCommand:
+        held_on = _date_or_error(data["held_on"], "the date of the meeting", "held_on")
+        review = data.get("next_review_on")
+        next_review = (
+            None if review is None else _date_or_error(review, "next review date", "next_review_on")
+        )
+        if next_review is not None and next_review <= held_on:
+            raise ValidationError(
+                "The next review date must be after the meeting", field_name="next_review_on"
+            )
+        decisions = tuple(
+            (data[f"decision_{i}"], data[f"rationale_{i}"])
+            for i in range(1, DECISION_ROWS + 1)
+            if data.get(f"decision_{i}")
+        )
+        attendees = tuple(
+            AttendeeEntry(
+                agency_id=data[f"attendee_{i}_agency"],
+                name=data[f"attendee_{i}_name"],
+                role=data[f"attendee_{i}_role"],
+                attendance=data.get(f"attendee_{i}_attendance") or "PRESENT",
+            )
+            for i in range(1, ATTENDEE_ROWS + 1)
+            if data.get(f"attendee_{i}_agency")
+        )
+        return MeetingCommand(
+            kind=data["kind"],
+            level=int(data["level"]),
+            held_on=held_on,
+            location=data["location"],
+            is_virtual=data["is_virtual"],
+            mappa_area=data["mappa_area"],
+            chair_name=data.get("chair_name"),
+            chair_agency_id=data.get("chair_agency_id"),
+            chair_role=data.get("chair_role"),
+            confidentiality_read=data["confidentiality_read"],
+            category_level_confirmed=data["category_level_confirmed"],
+            rosh={name: data.get(name) for name in ROSH_GROUPS},
+            victim_issues_html=_rich(data.get("victim_issues"), "victim_issues"),
+            diversity_issues_html=_rich(data.get("diversity_issues"), "diversity_issues"),
+            dissent_html=_rich(data.get("dissent"), "dissent"),
+            discussion_html=_rich(data.get("discussion"), "discussion"),
+            decisions=decisions,
+            attendees=attendees,
+            level_decision=int(data["level_decision"]) if data.get("level_decision") else None,
+            lead_agency_id=data.get("lead_agency_id"),
+            next_review_on=next_review,
+            grace_days=data["grace_days"],
+        )
+
+
+def _date_or_error(parts: Any, what: str, field: str) -> date:
+    try:
+        return parse_date(parts, what)
+    except ValidationError as error:
+        raise ValidationError(error.messages, field_name=field) from error
+
+
+for _i in range(1, DECISION_ROWS + 1):
+    MeetingSchema._declared_fields[f"decision_{_i}"] = _text(f"decision {_i}", DESCRIPTION_MAX)
+    MeetingSchema._declared_fields[f"rationale_{_i}"] = _text(
+        f"the rationale for decision {_i}", DESCRIPTION_MAX
+    )
+for _i in range(1, ATTENDEE_ROWS + 1):
+    MeetingSchema._declared_fields[f"attendee_{_i}_agency"] = _uuid(
+        f"the agency of attendee {_i}", required=False
+    )
+    MeetingSchema._declared_fields[f"attendee_{_i}_name"] = _text(
+        f"the name of attendee {_i}", NAME_MAX
+    )
+    MeetingSchema._declared_fields[f"attendee_{_i}_role"] = _text(
+        f"the role of attendee {_i}", NAME_MAX
+    )
+    MeetingSchema._declared_fields[f"attendee_{_i}_attendance"] = _choice(
+        f"whether attendee {_i} was present", ATTENDANCE, required=False
+    )
+
+
+@dataclass(frozen=True)
+class ActionCommand:
+    description: str
+    pillar: str
+    owner_agency_id: uuid.UUID
+    owner_person: str
+    due_on: date
+
+
+class ActionSchema(InputSchema):
+    multiline = frozenset({"description"})
+
+    description = _text("what the action is", DESCRIPTION_MAX, required=True)
+    pillar = _choice("the risk management plan pillar", PILLARS)
+    owner_agency_id = _uuid("the agency that owns the action")
+    owner_person = _text("the person who owns the action", NAME_MAX, required=True)
+    due_on = _date_field("the date the action is due", required=True)
+
+    @post_load
+    def _command(self, data: dict[str, Any], **_: Any) -> ActionCommand:
+        return ActionCommand(
+            description=data["description"],
+            pillar=data["pillar"],
+            owner_agency_id=data["owner_agency_id"],
+            owner_person=data["owner_person"],
+            due_on=_date_or_error(data["due_on"], "the due date", "due_on"),
+        )
+
+
+@dataclass(frozen=True)
+class ProgressCommand:
+    status: str
+    note_html: str
+
+
+class ProgressSchema(InputSchema):
+    multiline = frozenset({"note"})
+
+    status = _choice("the action’s status", {**PROGRESS_STATUSES, **CHAIR_STATUSES})
+    note = _text("an update", NOTE_MAX)
+
+    @post_load
+    def _command(self, data: dict[str, Any], **_: Any) -> ProgressCommand:
+        return ProgressCommand(status=data["status"], note_html=_rich(data.get("note"), "note"))
+
+
+@dataclass(frozen=True)
+class AmendCommand:
+    reason: str
+
+
+class AmendSchema(InputSchema):
+    multiline = frozenset({"reason"})
+
+    reason = _text("why the minutes are amended", DESCRIPTION_MAX, required=True)
+
+    @post_load
+    def _command(self, data: dict[str, Any], **_: Any) -> AmendCommand:
+        return AmendCommand(reason=data["reason"])
+
+
+@dataclass(frozen=True)
+class DistributeCommand:
+    #: The data-protection condition chosen for each agency on the list.
+    conditions: dict[uuid.UUID, str]
+    extra_agency_id: uuid.UUID | None
+    extra_condition: str | None
+    chair_consent: str | None
+
+
+def load_distribution(form: dict[str, Any], recipients: list[uuid.UUID]) -> DistributeCommand:
+    """The distribution as sent: one condition per agency on the list, and optionally one more
+    agency outside it with the chair's recorded consent.
+
+    :raises ValidationError: with messages keyed by field name.
+    """
+    errors: dict[str, str] = {}
+    conditions: dict[uuid.UUID, str] = {}
+    for agency_id in recipients:
+        code = str(form.get(f"dp_{agency_id.hex}") or "").strip()
+        if not code:
+            errors[f"dp_{agency_id.hex}"] = "Select a data-protection condition for this agency"
+        elif len(code) > 48:
+            errors[f"dp_{agency_id.hex}"] = "Select a data-protection condition from the list"
+        else:
+            conditions[agency_id] = code
+    extra_text = str(form.get("extra_agency_id") or "").strip()
+    extra: uuid.UUID | None = None
+    if extra_text:
+        try:
+            extra = uuid.UUID(extra_text)
+        except ValueError:
+            errors["extra_agency_id"] = "Select the agency from the list"
+    extra_condition = str(form.get("extra_condition") or "").strip()[:48] or None
+    consent = " ".join(str(form.get("chair_consent") or "").split()) or None
+    if consent is not None and len(consent) > DESCRIPTION_MAX:
+        errors["chair_consent"] = f"Consent must be {DESCRIPTION_MAX} characters or fewer"
+    if extra_text and not errors.get("extra_agency_id"):
+        if extra_condition is None:
+            errors["extra_condition"] = "Select a data-protection condition for this agency"
+        if consent is None:
+            errors["chair_consent"] = (
+                "Record the chair’s consent to share outside the distribution list"
+            )
+    if errors:
+        raise ValidationError(errors)
+    return DistributeCommand(conditions, extra, extra_condition, consent)

@@ -1,0 +1,293 @@
+"""Meeting, minutes and action pages, and "Our actions".
+
+Each view parses input, calls one service function inside ``with transaction():``, renders
+inside the block and returns after it.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from marshmallow import ValidationError
+
+from portal.access.decorators import requires
+from portal.access.gate import AccessDenied, AcknowledgementRequired
+from portal.access.permissions import Permission
+from portal.core.actor import current_actor
+from portal.db.transaction import transaction
+from portal.meetings import actions, minutes, service
+from portal.meetings.forms import (
+    ActionForm,
+    AmendForm,
+    ApproveForm,
+    MeetingForm,
+    ProgressForm,
+    add_error,
+    distribute_form,
+    load_command,
+)
+from portal.meetings.schemas import (
+    ACTION_STATUSES,
+    ActionCommand,
+    ActionFilter,
+    ActionSchema,
+    AmendCommand,
+    AmendSchema,
+    MeetingCommand,
+    MeetingSchema,
+    ProgressCommand,
+    ProgressSchema,
+    load_distribution,
+)
+from portal.subjects.views import refusal_page
+
+bp = Blueprint("meetings", __name__)
+bp.register_error_handler(AccessDenied, refusal_page)
+
+
+def _errors(form: object, refused: service.Refused) -> None:
+    for field, message in refused.problems:
+        add_error(form, field, message)
+
+
+@bp.get("/subjects/<uuid:subject_id>/meetings")
+@requires(Permission.MEETING_WRITE)
+def list_meetings(subject_id: uuid.UUID) -> ResponseReturnValue:
+    with transaction():
+        subject, rows = service.list_meetings(current_actor(), subject_id=subject_id)
+        page = render_template("meetings/list.html", subject=subject, rows=rows)
+    return page
+
+
+@bp.route("/subjects/<uuid:subject_id>/meetings/new", methods=["GET", "POST"])
+@requires(Permission.MEETING_WRITE)
+def create_meeting(subject_id: uuid.UUID) -> ResponseReturnValue:
+    form = MeetingForm()
+    form.set_agencies(service.agency_choices())
+    if form.validate_on_submit():
+        command = load_command(form, MeetingSchema(), MeetingCommand)
+        if command is not None:
+            try:
+                with transaction():
+                    meeting_id = service.create_meeting(
+                        current_actor(), subject_id=subject_id, command=command
+                    )
+            except service.Refused as refused:
+                _errors(form, refused)
+            else:
+                flash("Meeting recorded", "success")
+                return redirect(url_for("meetings.show_meeting", meeting_id=meeting_id))
+    with transaction():
+        subject = service.subject_for_meeting(current_actor(), subject_id=subject_id)
+        page = render_template("meetings/new.html", form=form, subject=subject)
+    return page
+
+
+@bp.route("/meetings/<uuid:meeting_id>/edit", methods=["GET", "POST"])
+@requires(Permission.MEETING_WRITE)
+def edit_meeting(meeting_id: uuid.UUID) -> ResponseReturnValue:
+    form = MeetingForm()
+    form.set_agencies(service.agency_choices())
+    if form.validate_on_submit():
+        command = load_command(form, MeetingSchema(), MeetingCommand)
+        if command is not None:
+            try:
+                with transaction():
+                    service.edit_meeting(current_actor(), meeting_id=meeting_id, command=command)
+            except service.Refused as refused:
+                _errors(form, refused)
+            else:
+                flash("Meeting updated", "success")
+                return redirect(url_for("meetings.show_meeting", meeting_id=meeting_id))
+    return _edit_page(form, meeting_id)
+
+
+def _edit_page(form: MeetingForm, meeting_id: uuid.UUID) -> ResponseReturnValue:
+    with transaction():
+        meeting, subject = service.meeting_for_edit(current_actor(), meeting_id=meeting_id)
+        if not form.is_submitted():
+            form.fill(meeting)
+        page = render_template(
+            "meetings/edit.html", form=form, subject=subject, meeting_id=meeting_id
+        )
+    return page
+
+
+@bp.get("/meetings/<uuid:meeting_id>")
+@bp.get("/meetings/<uuid:meeting_id>/versions/<int:number>")
+@requires(Permission.SUBJECT_READ)
+def show_meeting(meeting_id: uuid.UUID, number: int | None = None) -> ResponseReturnValue:
+    try:
+        with transaction():
+            view = service.view_meeting(current_actor(), meeting_id=meeting_id, number=number)
+            page = render_template(
+                "meetings/show.html", view=view, approve=ApproveForm(), amend=AmendForm()
+            )
+    except AcknowledgementRequired:
+        return _acknowledge_first(meeting_id)
+    return page
+
+
+def _acknowledge_first(meeting_id: uuid.UUID) -> ResponseReturnValue:
+    with transaction():
+        subject_id = service.subject_of_meeting(meeting_id)
+    if subject_id is None:
+        return refusal_page(AccessDenied("not_found"))
+    return redirect(url_for("subjects.acknowledge", subject_id=subject_id))
+
+
+@bp.post("/meetings/<uuid:meeting_id>/approve")
+@requires(Permission.MEETING_WRITE)
+def approve_minutes(meeting_id: uuid.UUID) -> ResponseReturnValue:
+    approve = ApproveForm()
+    if approve.validate_on_submit():
+        try:
+            with transaction():
+                minutes.approve_minutes(current_actor(), meeting_id=meeting_id)
+        except service.Refused as refused:
+            form = MeetingForm(formdata=None)
+            form.set_agencies(service.agency_choices())
+            with transaction():
+                meeting, _ = service.meeting_for_edit(current_actor(), meeting_id=meeting_id)
+                form.fill(meeting)
+            _errors(form, refused)
+            return _edit_page_filled(form, meeting_id)
+        flash("The chair’s approval is recorded", "success")
+    return redirect(url_for("meetings.show_meeting", meeting_id=meeting_id))
+
+
+def _edit_page_filled(form: MeetingForm, meeting_id: uuid.UUID) -> ResponseReturnValue:
+    with transaction():
+        _, subject = service.meeting_for_edit(current_actor(), meeting_id=meeting_id)
+        page = render_template(
+            "meetings/edit.html", form=form, subject=subject, meeting_id=meeting_id
+        )
+    return page
+
+
+@bp.route("/meetings/<uuid:meeting_id>/distribute", methods=["GET", "POST"])
+@requires(Permission.MEETING_WRITE)
+def distribute_minutes(meeting_id: uuid.UUID) -> ResponseReturnValue:
+    with transaction():
+        plan = minutes.distribution_for(current_actor(), meeting_id=meeting_id)
+    form = distribute_form(plan.recipients, plan.others)
+    if form.validate_on_submit():
+        try:
+            command = load_distribution(dict(request.form), [r.agency_id for r in plan.recipients])
+            with transaction():
+                minutes.distribute_minutes(current_actor(), meeting_id=meeting_id, command=command)
+        except ValidationError as invalid:
+            for field, message in dict(invalid.messages).items():  # type: ignore[arg-type]
+                add_error(form, str(field), str(message))
+        except service.Refused as refused:
+            _errors(form, refused)
+        else:
+            flash("Minutes distributed", "success")
+            return redirect(url_for("meetings.show_meeting", meeting_id=meeting_id))
+    # The plan was consulted (and its event committed) above; the page shows only it.
+    return render_template("meetings/distribute.html", form=form, plan=plan)
+
+
+@bp.route("/meetings/<uuid:meeting_id>/amend", methods=["GET", "POST"])
+@requires(Permission.MEETING_WRITE)
+def amend_minutes(meeting_id: uuid.UUID) -> ResponseReturnValue:
+    form = AmendForm()
+    if form.validate_on_submit():
+        command = load_command(form, AmendSchema(), AmendCommand)
+        if command is not None:
+            try:
+                with transaction():
+                    minutes.amend_minutes(current_actor(), meeting_id=meeting_id, command=command)
+            except service.Refused as refused:
+                _errors(form, refused)
+            else:
+                flash("Amendment started: change the record, then approve it", "success")
+                return redirect(url_for("meetings.edit_meeting", meeting_id=meeting_id))
+    with transaction():
+        _, subject = service.meeting_for_edit(current_actor(), meeting_id=meeting_id)
+        page = render_template(
+            "meetings/amend.html", form=form, subject=subject, meeting_id=meeting_id
+        )
+    return page
+
+
+@bp.route("/meetings/<uuid:meeting_id>/actions/new", methods=["GET", "POST"])
+@requires(Permission.MEETING_WRITE)
+def add_action(meeting_id: uuid.UUID) -> ResponseReturnValue:
+    form = ActionForm()
+    form.set_agencies(service.agency_choices())
+    if form.validate_on_submit():
+        command = load_command(form, ActionSchema(), ActionCommand)
+        if command is not None:
+            try:
+                with transaction():
+                    actions.add_action(current_actor(), meeting_id=meeting_id, command=command)
+            except service.Refused as refused:
+                _errors(form, refused)
+            else:
+                flash("Action added", "success")
+                return redirect(url_for("meetings.show_meeting", meeting_id=meeting_id))
+    with transaction():
+        subject = actions.meeting_heading(current_actor(), meeting_id=meeting_id)
+        page = render_template(
+            "meetings/add_action.html", form=form, subject=subject, meeting_id=meeting_id
+        )
+    return page
+
+
+@bp.get("/actions")
+@requires(Permission.ACTIONS_VIEW)
+def our_actions() -> ResponseReturnValue:
+    filters = _filters()
+    page_number = request.args.get("page", "1")
+    number = int(page_number) if page_number.isdigit() and len(page_number) < 6 else 1
+    with transaction():
+        listing = actions.list_our_actions(current_actor(), filters=filters, page=number)
+        page = render_template("meetings/our_actions.html", listing=listing, filters=filters)
+    return page
+
+
+def _filters() -> ActionFilter:
+    subject = request.args.get("subject", "")
+    try:
+        subject_id = uuid.UUID(subject) if subject else None
+    except ValueError:
+        subject_id = None
+    status = request.args.get("status", "") or None
+    if status not in (None, *ACTION_STATUSES):
+        status = None
+    person = (request.args.get("person", "") or "")[:200] or None
+    return ActionFilter(subject_id=subject_id, status=status, owner_person=person)
+
+
+@bp.route("/actions/<uuid:action_id>", methods=["GET", "POST"])
+@requires(Permission.ACTIONS_VIEW)
+def show_action(action_id: uuid.UUID) -> ResponseReturnValue:
+    form = ProgressForm()
+    try:
+        if form.validate_on_submit():
+            command = load_command(form, ProgressSchema(), ProgressCommand)
+            if command is not None:
+                try:
+                    with transaction():
+                        actions.record_progress(
+                            current_actor(), action_id=action_id, command=command
+                        )
+                except service.Refused as refused:
+                    _errors(form, refused)
+                else:
+                    flash("Progress recorded", "success")
+                    return redirect(url_for("meetings.show_action", action_id=action_id))
+        with transaction():
+            view = actions.view_action(current_actor(), action_id=action_id)
+            form.limit_to(progress=view.may_progress, chair=view.may_close)
+            page = render_template("meetings/action.html", view=view, form=form)
+    except AcknowledgementRequired:
+        with transaction():
+            subject_id = service.subject_of_action(action_id)
+        if subject_id is None:
+            return refusal_page(AccessDenied("not_found"))
+        return redirect(url_for("subjects.acknowledge", subject_id=subject_id))
+    return page
