@@ -123,6 +123,9 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (home_bp, auth_bp, oidc_bp, users_bp, subjects_bp, records_bp, grants_bp):
         app.register_blueprint(bp)
+    from portal.governance.views import bp as governance_bp
+
+    app.register_blueprint(governance_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -27,6 +27,7 @@ _EVERYONE = frozenset({Permission.HOME_VIEW, Permission.ACCOUNT_MANAGE})
 
 #: Police public-protection staff own subjects and records and decide who else sees them.
 _OWNER_STAFF = _EVERYONE | {
+    Permission.BREAK_GLASS,
     Permission.SUBJECT_READ,
     Permission.SUBJECT_WRITE,
     Permission.SUBJECT_PRINT,
@@ -37,6 +38,7 @@ _OWNER_STAFF = _EVERYONE | {
 #: Partners read what is shared with them and ask for access; they never write another
 #: agency's subjects.
 _PARTNER = _EVERYONE | {
+    Permission.BREAK_GLASS,
     Permission.SUBJECT_READ,
     Permission.SUBJECT_PRINT,
     Permission.GRANT_REQUEST,
@@ -49,7 +51,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SOCIAL_WORKER: _PARTNER,
     Role.HOUSING_OFFICER: _PARTNER,
     # IG officers read the access log, never case content.
-    Role.IG_OFFICER: _EVERYONE,
+    Role.IG_OFFICER: _EVERYONE
+    | {Permission.LOG_READ, Permission.LOG_EXPORT, Permission.ALERT_REVIEW},
     # Administrators manage their agency's users only: no case content.
     Role.AGENCY_ADMIN: _EVERYONE | {Permission.USERS_MANAGE},
     Role.CSODS_OFFICER: _EVERYONE | {Permission.SUBJECT_READ, Permission.SUBJECT_PRINT},
