@@ -8,6 +8,7 @@ renders inside it, and returns after the commit of its ``LOG_READ`` event.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from flask import Blueprint, Response, render_template, request
@@ -18,7 +19,7 @@ from portal.access.decorators import requires
 from portal.access.permissions import Permission
 from portal.core.actor import current_actor
 from portal.db.transaction import transaction
-from portal.governance import exports, service
+from portal.governance import exports, reach, service
 from portal.governance.forms import UK, SearchForm, parse_cursor
 
 bp = Blueprint("governance", __name__, url_prefix="/governance")
@@ -122,4 +123,22 @@ def log_event(seq: int) -> ResponseReturnValue:
     with transaction():
         view = service.show_event(current_actor(), seq)
         page = render_template("governance/event.html", view=view, marking=IG_MARKING)
+    return page
+
+
+@bp.get("/subjects/<uuid:subject_id>/accessed")
+@requires(Permission.HOME_VIEW)
+def who_accessed(subject_id: uuid.UUID) -> ResponseReturnValue:
+    with transaction():
+        view = reach.who_accessed(current_actor(), subject_id)
+        page = render_template("governance/accessed.html", view=view, marking=IG_MARKING)
+    return page
+
+
+@bp.get("/subjects/<uuid:subject_id>/access")
+@requires(Permission.HOME_VIEW)
+def who_can_access(subject_id: uuid.UUID) -> ResponseReturnValue:
+    with transaction():
+        view = reach.who_can_access(current_actor(), subject_id)
+        page = render_template("governance/access.html", view=view, marking=IG_MARKING)
     return page
