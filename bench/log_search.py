@@ -30,16 +30,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask import Flask  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from portal import create_app  # noqa: E402
-from portal.audit.events import EventType  # noqa: E402
-from portal.audit.models import AuditEventRow  # noqa: E402
-from portal.config import Settings  # noqa: E402
-from portal.extensions import db  # noqa: E402
-from portal.governance.search import PAGE_SIZE, Cursor, LogFilters, search  # noqa: E402
+from portal import create_app
+from portal.audit.events import EventType
+from portal.audit.models import AuditEventRow
+from portal.config import Settings
+from portal.extensions import db
+from portal.governance.search import PAGE_SIZE, Cursor, LogFilters, search
 
 PAGE = 50
 WINDOW = timedelta(days=30)

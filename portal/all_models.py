@@ -1,10 +1,16 @@
 """Import every model so the metadata is complete (migrations and schema tests only)."""
 
-from portal.access.models import AccessGrant, ConfidentialityAcknowledgement, LaoList, LaoMember
+from portal.access.models import (
+    AccessGrant,
+    BreakGlassWindow,
+    ConfidentialityAcknowledgement,
+    LaoList,
+    LaoMember,
+)
 from portal.agencies.models import Agency
 from portal.audit.models import AuditCheckpoint, AuditEventRow, AuditHead, AuditVerification
 from portal.auth.models import LoginThrottle, UserIdentity, UserSession
-from portal.governance import models as governance_models  # noqa: F401 - search indexes
+from portal.governance.models import Alert, AlertDisposition, AlertScan
 from portal.records.models import SharedRecord
 from portal.subjects.models import Subject, SubjectAlias
 from portal.users.models import User, UserRole
@@ -12,10 +18,14 @@ from portal.users.models import User, UserRole
 __all__ = [
     "AccessGrant",
     "Agency",
+    "Alert",
+    "AlertDisposition",
+    "AlertScan",
     "AuditCheckpoint",
     "AuditEventRow",
     "AuditHead",
     "AuditVerification",
+    "BreakGlassWindow",
     "ConfidentialityAcknowledgement",
     "LaoList",
     "LaoMember",

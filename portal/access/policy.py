@@ -358,3 +358,44 @@ def would_lock_out_self(
     if actor_user_id != target_user_id:
         return False
     return not active_after or Role.AGENCY_ADMIN not in roles_after
+
+
+# --- Break-glass ----------------------------------------------------------------------------
+
+#: The code every event in a break-glass window carries, and the condition it relies on.
+EMERGENCY_GATEWAY: Final = "EMERGENCY"
+EMERGENCY_DP_CONDITION: Final = "DP3-SCH8-3"
+#: Refusals an emergency window may overcome: only the lack of a live grant. Exclusion and
+#: restriction lists, clearance, role and a disabled account still refuse.
+_GLASS_BREAKS: Final = frozenset({NO_GRANT, *_STALE_REASONS})
+
+
+def break_glass_may_start(*, roles: frozenset[Role], refusal: Outcome) -> bool:
+    """Whether a user may open an emergency window: they hold ``break_glass:use`` and the
+    ordinary decision refused them for want of a live grant only."""
+    return (
+        allows(roles, Permission.BREAK_GLASS)
+        and isinstance(refusal, Refusal)
+        and refusal.reason in _GLASS_BREAKS
+    )
+
+
+def with_break_glass(
+    outcome: Outcome,
+    *,
+    roles: frozenset[Role],
+    permission: Permission,
+    window_ends: datetime | None,
+    now: datetime,
+    reason: str | None,
+) -> Outcome:
+    """``outcome``, or an emergency allowance when it refused for want of a grant and the actor
+    has a break-glass window for the subject open at ``now`` (``now < window_ends``).
+
+    Only viewing (``subject:read``) is allowed; the allowance carries ``EMERGENCY``.
+    """
+    if window_ends is None or not now < window_ends or permission is not Permission.SUBJECT_READ:
+        return outcome
+    if not break_glass_may_start(roles=roles, refusal=outcome):
+        return outcome
+    return Allow(FULL, None, EMERGENCY_GATEWAY, EMERGENCY_DP_CONDITION, reason)

@@ -82,7 +82,9 @@ def _rows(filters: LogFilters) -> list[LogRow]:
     out: list[LogRow] = []
     after = None
     while len(out) < EXPORT_LIMIT:
-        page = search(session, filters, after=after, limit=min(MAX_PAGE_SIZE, EXPORT_LIMIT - len(out)))
+        page = search(
+            session, filters, after=after, limit=min(MAX_PAGE_SIZE, EXPORT_LIMIT - len(out))
+        )
         out.extend(page.rows)
         if page.next_cursor is None:
             break

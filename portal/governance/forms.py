@@ -34,7 +34,9 @@ def _uuid_or_none(value: str | None, label: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(text)
     except ValueError:
-        raise ValidationError(f"Enter {label} as shown in the log (32 letters and digits)") from None
+        raise ValidationError(
+            f"Enter {label} as shown in the log (32 letters and digits)"
+        ) from None
 
 
 def _date_or_none(value: str | None, label: str) -> date | None:
@@ -87,7 +89,9 @@ class SearchForm(FlaskForm):  # type: ignore[misc]
     )
     submit = SubmitField("Search", widget=GovSubmitInput())
 
-    def set_people(self, users: Iterable[tuple[str, str]], agencies: Iterable[tuple[str, str]]) -> None:
+    def set_people(
+        self, users: Iterable[tuple[str, str]], agencies: Iterable[tuple[str, str]]
+    ) -> None:
         self.user.choices = [_ANY] + [SelectChoice(v, t) for v, t in users]
         self.agency.choices = [_ANY] + [SelectChoice(v, t) for v, t in agencies]
 
@@ -198,3 +202,9 @@ class ExportForm(FlaskForm):  # type: ignore[misc]
         widget=GovTextInput(),
         description="For example, Information Commissioner's Office",
     )
+
+
+class VerifyForm(FlaskForm):  # type: ignore[misc]
+    """The "verify now" button (a POST with its CSRF token)."""
+
+    submit = SubmitField("Verify the access log now", widget=GovSubmitInput())

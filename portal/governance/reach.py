@@ -148,7 +148,9 @@ def reach_now(subject_id: uuid.UUID) -> tuple[WhoCanAccess, set[uuid.UUID]] | No
     if subject is None:
         return None
     records = list_records_for_subject(subject.id)
-    marking = combine([stored_marking(subject.marking), *(stored_marking(r.marking) for r in records)])
+    marking = combine(
+        [stored_marking(subject.marking), *(stored_marking(r.marking) for r in records)]
+    )
     now = db_now()
     lao, _ = access_facts.lao_lists(subject.id)
     target = policy.TargetFacts(
@@ -182,6 +184,19 @@ def reach_now(subject_id: uuid.UUID) -> tuple[WhoCanAccess, set[uuid.UUID]] | No
             needs_acknowledgement=False,
             now=now,
         )
+        if policy.break_glass_may_start(roles=frozenset(user.roles), refusal=outcome):
+            window = access_facts.break_glass_window(
+                user_id=user.id, subject_id=subject.id, now=now
+            )
+            if window is not None:
+                outcome = policy.with_break_glass(
+                    outcome,
+                    roles=frozenset(user.roles),
+                    permission=Permission.SUBJECT_READ,
+                    window_ends=window.ends_at,
+                    now=now,
+                    reason=window.reason,
+                )
         if not isinstance(outcome, policy.Allow):
             refused += 1
             continue
@@ -191,7 +206,7 @@ def reach_now(subject_id: uuid.UUID) -> tuple[WhoCanAccess, set[uuid.UUID]] | No
                 user_id=user.id,
                 name=user.full_name,
                 agency=names.agency(user.agency_id),
-                how="Owning agency" if outcome.grant_id is None else "Grant",
+                how=_how(outcome),
                 grant_id=outcome.grant_id,
                 profile=outcome.scope,
                 legal_gateway=outcome.legal_gateway,
@@ -201,7 +216,9 @@ def reach_now(subject_id: uuid.UUID) -> tuple[WhoCanAccess, set[uuid.UUID]] | No
     live = [
         g
         for g in db.session.execute(
-            select(AccessGrant).where(AccessGrant.subject_id == subject.id).order_by(AccessGrant.expires_at)
+            select(AccessGrant)
+            .where(AccessGrant.subject_id == subject.id)
+            .order_by(AccessGrant.expires_at)
         ).scalars()
         if g.status == policy.ACTIVE and g.valid_from <= now < g.expires_at
     ]
@@ -234,6 +251,12 @@ def reach_now(subject_id: uuid.UUID) -> tuple[WhoCanAccess, set[uuid.UUID]] | No
         ),
         allowed,
     )
+
+
+def _how(outcome: policy.Allow) -> str:
+    if outcome.legal_gateway == policy.EMERGENCY_GATEWAY:
+        return "Break-glass (emergency window)"
+    return "Owning agency" if outcome.grant_id is None else "Grant"
 
 
 def who_can_access(actor: Actor, subject_id: uuid.UUID) -> WhoCanAccess:

@@ -199,7 +199,7 @@ def conditions(filters: LogFilters) -> list[ColumnElement[bool]]:
 
 def query(
     filters: LogFilters, *, after: Cursor | None = None, limit: int = PAGE_SIZE
-) -> Select[Any]:
+) -> Select[*tuple[Any, ...]]:
     """The newest-first statement for one page (``limit`` rows) after ``after``."""
     where = conditions(filters)
     if after is not None:
@@ -207,10 +207,7 @@ def query(
         # so a page deep in the log starts where the previous one ended (an OR would filter).
         where.append(tuple_(_E.recorded_at, _E.seq) < tuple_(after.at, after.seq))
     return (
-        select(*_COLUMNS)
-        .where(*where)
-        .order_by(_E.recorded_at.desc(), _E.seq.desc())
-        .limit(limit)
+        select(*_COLUMNS).where(*where).order_by(_E.recorded_at.desc(), _E.seq.desc()).limit(limit)
     )
 
 
@@ -227,9 +224,7 @@ def search(
     """
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
-    rows = [
-        to_row(r) for r in session.execute(query(filters, after=after, limit=limit + 1)).all()
-    ]
+    rows = [to_row(r) for r in session.execute(query(filters, after=after, limit=limit + 1)).all()]
     more = len(rows) > limit
     rows = rows[:limit]
     return LogPage(tuple(rows), rows[-1].cursor if more and rows else None)

@@ -32,12 +32,16 @@ def ig(app: Flask, factories: Any) -> IgWorld:
     world = World(app, factories)
     return IgWorld(
         world,
-        factories.user(agency=world.police, roles=(Role.IG_OFFICER,), full_name="Ingrid Governance"),
+        factories.user(
+            agency=world.police, roles=(Role.IG_OFFICER,), full_name="Ingrid Governance"
+        ),
         world.police,
     )
 
 
-def events_of(app: Flask, event_type: str, actor_id: uuid.UUID | None = None) -> list[AuditEventRow]:
+def events_of(
+    app: Flask, event_type: str, actor_id: uuid.UUID | None = None
+) -> list[AuditEventRow]:
     with app.app_context():
         stmt = select(AuditEventRow).where(AuditEventRow.event_type == event_type)
         if actor_id is not None:

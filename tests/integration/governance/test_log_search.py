@@ -174,7 +174,7 @@ def test_export_csv_neutralises_formulas_names_the_marking_and_is_logged(
             events.consultation(
                 _actor(w.people["csc"]),
                 subject_id=subject,
-                justification="=HYPERLINK(\"http://evil\")",
+                justification='=HYPERLINK("http://evil")',
                 marking="OFFICIAL",
             )
         )
@@ -199,14 +199,14 @@ def test_export_csv_neutralises_formulas_names_the_marking_and_is_logged(
     # The IG officer's own search of the subject is in the log too (it names the subject).
     assert [r["event_type"] for r in rows] == ["LOG_READ", "CONSULTATION"]
     row = rows[1]
-    assert row["justification"] == "'=HYPERLINK(\"http://evil\")"
+    assert row["justification"] == '\'=HYPERLINK("http://evil")'
     assert row["subject_id"] == subject.hex
     assert len(row["row_hash"]) == 64
     [exported] = events_of(ig.app, "LOG_EXPORTED", ig.ig.id)
     exported_with = json.loads(exported.body)["with"]
     assert exported_with["detail"]["filter_subject_id"] == subject.hex
     assert exported_with["detail"]["format"] == "csv"
-    assert exported_with["detail"]["rows"] == "1"
+    assert exported_with["detail"]["rows"] == "2"  # the event and the search
     assert exported_with["recipients"] == ["Information Commissioner's Office"]
 
 

@@ -83,7 +83,8 @@ def test_who_can_access_now_agrees_with_the_gate_for_every_demo_user_and_subject
             assert found is not None
             predicted[subject_id] = found[1]
         db.session.remove()
-    assert len(users) >= 5 and len(subjects) >= 3
+    assert len(users) >= 5
+    assert len(subjects) >= 3
     pairs = 0
     for subject_id in subjects:
         for user_id in users:
