@@ -403,7 +403,7 @@ def dispose(actor: Actor, alert_id: uuid.UUID, *, outcome: str, notes: str) -> u
             subject_id=item.subject_id,
             detail={
                 "alert_id": alert_id.hex,
-                "outcome": outcome,
+                "decision": outcome,
                 "disposition_id": disposition_id.hex,
                 "supersedes": item.disposition_id.hex if item.disposition_id else "",
             },
