@@ -29,6 +29,7 @@ from portal.demo.data import (
     DemoGrant,
     demo_id,
 )
+from portal.demo.governance import seed_governance
 from portal.extensions import db
 from portal.records.models import SharedRecord
 from portal.subjects.models import Subject, SubjectAlias
@@ -89,6 +90,7 @@ def seed() -> None:
             created += 1
         db.session.flush()
         created += _seed_sharing(now, agencies)
+    created += seed_governance(test=_settings().env == "test")
     click.echo(f"Demo data: {created} new rows (0 means it was already loaded).")
     click.echo(f"Every demo account's password: {DEMO_PASSWORD}")
     click.echo(

@@ -136,9 +136,21 @@ def raise_alert(
     return True
 
 
-def scan() -> int:
-    """Apply the log rules to the events written since the last scan, and check grants about
-    to expire; raises each finding once. In the caller's transaction; returns alerts raised."""
+def scan(*, batches: int = 1) -> int:
+    """Apply the log rules to the events written since the last scan (up to ``batches`` runs
+    of ``SCAN_BATCH`` events), and check grants about to expire; raises each finding once.
+    In the caller's transaction; returns how many alerts were raised."""
+    raised = 0
+    for _ in range(batches):
+        read, found = _scan_batch()
+        raised += found
+        if read < SCAN_BATCH:
+            break
+    raised += expiring_grants()
+    return raised
+
+
+def _scan_batch() -> tuple[int, int]:
     session = db.session()
     state = session.get(AlertScan, 1, with_for_update=True)
     if state is None:
@@ -197,10 +209,9 @@ def scan() -> int:
                 )
     if rows:
         state.last_seq = int(rows[-1][0])
-    raised += expiring_grants()
     state.last_grant_check = db_now()
     session.flush()
-    return raised
+    return len(rows), raised
 
 
 def _ended_grant_refusal(body: str) -> bool:

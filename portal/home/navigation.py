@@ -16,6 +16,9 @@ NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     ("grants.pending_requests", "Requests for access", Permission.GRANT_MANAGE),
     ("grants.request_access", "Ask for access", Permission.GRANT_REQUEST),
     ("users.list_users", "Users", Permission.USERS_MANAGE),
+    ("governance.log_search", "Access log", Permission.LOG_READ),
+    ("governance.alert_queue", "Alerts", Permission.ALERT_REVIEW),
+    ("governance.integrity_panel", "Integrity", Permission.LOG_READ),
     ("auth.change_password", "Your account", Permission.ACCOUNT_MANAGE),
 )
 
