@@ -64,7 +64,7 @@ def seed_governance(*, test: bool = False) -> int:
         now = db_now()
     if not users or not subjects:
         return 0
-    rng = random.Random(8)
+    rng = random.Random(8)  # noqa: S311 - reproducible demo data, not security
     actors = [
         Actor(u.id, u.agency_id, frozenset(u.roles), Clearance(u.clearance), u.full_name)
         for u in users

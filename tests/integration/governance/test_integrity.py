@@ -47,7 +47,8 @@ def test_verify_now_runs_in_the_background_and_records_the_result(
     match = re.search(r"job=([0-9a-f]{32})", started.headers["Location"])
     assert match is not None
     job = integrity.job(match.group(1))
-    assert job is not None and job.thread is not None
+    assert job is not None
+    assert job.thread is not None
     job.thread.join(timeout=30)
     assert job.state == "intact", job.message
     after = browser.get(started.headers["Location"]).get_data(as_text=True)
