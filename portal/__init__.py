@@ -128,6 +128,10 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(meetings_bp)
 
+    from portal.governance.views import bp as governance_bp
+
+    app.register_blueprint(governance_bp)
+
 
 def _register_cli(app: Flask) -> None:
     from portal.audit.commands import audit_cli

@@ -1,6 +1,12 @@
 """Import every model so the metadata is complete (migrations and schema tests only)."""
 
-from portal.access.models import AccessGrant, ConfidentialityAcknowledgement, LaoList, LaoMember
+from portal.access.models import (
+    AccessGrant,
+    BreakGlassWindow,
+    ConfidentialityAcknowledgement,
+    LaoList,
+    LaoMember,
+)
 from portal.agencies.models import Agency
 from portal.audit.models import AuditCheckpoint, AuditEventRow, AuditHead, AuditVerification
 from portal.auth.models import LoginThrottle, UserIdentity, UserSession
@@ -14,6 +20,7 @@ from portal.csods.models import (
     CsodsReferral,
     CsodsStageChange,
 )
+from portal.governance.models import Alert, AlertDisposition, AlertScan
 from portal.meetings.models import (
     ActionUpdate,
     CarriedAction,
@@ -32,10 +39,14 @@ __all__ = [
     "AccessGrant",
     "ActionUpdate",
     "Agency",
+    "Alert",
+    "AlertDisposition",
+    "AlertScan",
     "AuditCheckpoint",
     "AuditEventRow",
     "AuditHead",
     "AuditVerification",
+    "BreakGlassWindow",
     "CarriedAction",
     "ConfidentialityAcknowledgement",
     "CsodsAgencyCheck",

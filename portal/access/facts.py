@@ -16,7 +16,13 @@ from datetime import datetime
 
 from sqlalchemy import Uuid, column, select, table
 
-from portal.access.models import AccessGrant, ConfidentialityAcknowledgement, LaoList, LaoMember
+from portal.access.models import (
+    AccessGrant,
+    BreakGlassWindow,
+    ConfidentialityAcknowledgement,
+    LaoList,
+    LaoMember,
+)
 from portal.access.policy import EXCLUSION, RESTRICTION, GrantFacts, LaoFacts
 from portal.core.clock import db_now
 from portal.extensions import db
@@ -234,3 +240,28 @@ def load_many(
         lao=lao,
         acknowledged=acknowledged_grants(user_id, grant_ids),
     )
+
+
+@dataclass(frozen=True)
+class EmergencyWindow:
+    ends_at: datetime
+    reason: str
+
+
+def break_glass_window(
+    *, user_id: uuid.UUID, subject_id: uuid.UUID, now: datetime
+) -> EmergencyWindow | None:
+    """The user's break-glass window on the subject open at ``now`` (the latest), or None."""
+    w = BreakGlassWindow
+    row = db.session.execute(
+        select(w.ends_at, w.reason)
+        .where(
+            w.user_id == user_id,
+            w.subject_id == subject_id,
+            w.started_at <= now,
+            w.ends_at > now,
+        )
+        .order_by(w.ends_at.desc())
+        .limit(1)
+    ).one_or_none()
+    return None if row is None else EmergencyWindow(row[0], row[1])

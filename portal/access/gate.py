@@ -253,6 +253,21 @@ def authorize(
         needs_acknowledgement=not writes,
         now=loaded.now,
     )
+    if isinstance(outcome, policy.Refusal) and policy.break_glass_may_start(
+        roles=actor.roles, refusal=outcome
+    ):
+        window = access_facts.break_glass_window(
+            user_id=actor.user_id, subject_id=target.subject_id, now=loaded.now
+        )
+        if window is not None:
+            outcome = policy.with_break_glass(
+                outcome,
+                roles=actor.roles,
+                permission=permission,
+                window_ends=window.ends_at,
+                now=loaded.now,
+                reason=window.reason,
+            )
     if isinstance(outcome, policy.Refusal):
         raise AccessDenied(
             outcome.reason,

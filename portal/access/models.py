@@ -162,3 +162,25 @@ class ConfidentialityAcknowledgement(UUIDPrimaryKey, Base):
     grant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("access_grant.id", ondelete="RESTRICT"))
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
     acknowledged_at: Mapped[datetime]
+
+
+class BreakGlassWindow(UUIDPrimaryKey, Base):
+    """An emergency opening of one subject by one user without a grant, for a fixed window.
+
+    The gate reads it (at the database clock) when no grant lets the user in; every event in
+    the window carries the ``EMERGENCY`` code. Rows are never changed: a window ends by time.
+    """
+
+    __tablename__ = "break_glass_window"
+    __table_args__ = (
+        CheckConstraint("ends_at > started_at", name="window"),
+        CheckConstraint("length(reason) >= 20", name="reason"),
+        Index("ix_break_glass_window_lookup", "user_id", "subject_id", "ends_at"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id", ondelete="RESTRICT"))
+    subject_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subject.id", ondelete="RESTRICT"))
+    reason: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime]
+    ends_at: Mapped[datetime]

@@ -35,3 +35,11 @@ class Permission(StrEnum):
     ACTIONS_VIEW = "actions:view"
     #: Record progress on an action the actor's agency owns (with a live grant for a partner).
     ACTION_UPDATE = "action:update"
+    #: Search and read the access log, who accessed and who can access a subject, integrity.
+    LOG_READ = "log:read"
+    #: Export an access-log search (CSV or JSON) for the ICO or an inquiry.
+    LOG_EXPORT = "log:export"
+    #: Review and dispose of access alerts (never one's own).
+    ALERT_REVIEW = "alert:review"
+    #: Open a subject without a grant in an emergency, for a fixed window, with a reason.
+    BREAK_GLASS = "break_glass:use"

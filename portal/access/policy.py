@@ -27,6 +27,7 @@ _EVERYONE = frozenset({Permission.HOME_VIEW, Permission.ACCOUNT_MANAGE})
 
 #: Police public-protection staff own subjects and records and decide who else sees them.
 _OWNER_STAFF = _EVERYONE | {
+    Permission.BREAK_GLASS,
     Permission.SUBJECT_READ,
     Permission.SUBJECT_WRITE,
     Permission.SUBJECT_PRINT,
@@ -37,6 +38,7 @@ _OWNER_STAFF = _EVERYONE | {
 #: Partners read what is shared with them and ask for access; they never write another
 #: agency's subjects.
 _PARTNER = _EVERYONE | {
+    Permission.BREAK_GLASS,
     Permission.SUBJECT_READ,
     Permission.SUBJECT_PRINT,
     Permission.GRANT_REQUEST,
@@ -52,7 +54,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SOCIAL_WORKER: _PARTNER | _ACTION_OWNER,
     Role.HOUSING_OFFICER: _PARTNER | _ACTION_OWNER,
     # IG officers read the access log, never case content.
-    Role.IG_OFFICER: _EVERYONE,
+    Role.IG_OFFICER: _EVERYONE
+    | {Permission.LOG_READ, Permission.LOG_EXPORT, Permission.ALERT_REVIEW},
     # Administrators manage their agency's users only: no case content.
     Role.AGENCY_ADMIN: _EVERYONE | {Permission.USERS_MANAGE},
     Role.CSODS_OFFICER: _EVERYONE
@@ -430,3 +433,44 @@ def may_chair(
 ) -> bool:
     """The meeting owner's co-ordinators record meetings and the chair's decisions."""
     return allows(actor_roles, Permission.MEETING_WRITE) and actor_agency_id == owner_agency_id
+
+
+# --- Break-glass ----------------------------------------------------------------------------
+
+#: The code every event in a break-glass window carries, and the condition it relies on.
+EMERGENCY_GATEWAY: Final = "EMERGENCY"
+EMERGENCY_DP_CONDITION: Final = "DP3-SCH8-3"
+#: Refusals an emergency window may overcome: only the lack of a live grant. Exclusion and
+#: restriction lists, clearance, role and a disabled account still refuse.
+_GLASS_BREAKS: Final = frozenset({NO_GRANT, *_STALE_REASONS})
+
+
+def break_glass_may_start(*, roles: frozenset[Role], refusal: Outcome) -> bool:
+    """Whether a user may open an emergency window: they hold ``break_glass:use`` and the
+    ordinary decision refused them for want of a live grant only."""
+    return (
+        allows(roles, Permission.BREAK_GLASS)
+        and isinstance(refusal, Refusal)
+        and refusal.reason in _GLASS_BREAKS
+    )
+
+
+def with_break_glass(
+    outcome: Outcome,
+    *,
+    roles: frozenset[Role],
+    permission: Permission,
+    window_ends: datetime | None,
+    now: datetime,
+    reason: str | None,
+) -> Outcome:
+    """``outcome``, or an emergency allowance when it refused for want of a grant and the actor
+    has a break-glass window for the subject open at ``now`` (``now < window_ends``).
+
+    Only viewing (``subject:read``) is allowed; the allowance carries ``EMERGENCY``.
+    """
+    if window_ends is None or not now < window_ends or permission is not Permission.SUBJECT_READ:
+        return outcome
+    if not break_glass_may_start(roles=roles, refusal=outcome):
+        return outcome
+    return Allow(FULL, None, EMERGENCY_GATEWAY, EMERGENCY_DP_CONDITION, reason)

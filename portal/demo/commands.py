@@ -30,6 +30,7 @@ from portal.demo.data import (
     DemoGrant,
     demo_id,
 )
+from portal.demo.governance import seed_governance
 from portal.demo.meetings import seed_meetings
 from portal.extensions import db
 from portal.records.models import SharedRecord
@@ -93,6 +94,7 @@ def seed() -> None:
         created += _seed_sharing(now, agencies)
         created += seed_csods(now, agencies, _settings())
         created += seed_meetings(now, agencies)
+    created += seed_governance(test=_settings().env == "test")
     click.echo(f"Demo data: {created} new rows (0 means it was already loaded).")
     click.echo(f"Every demo account's password: {DEMO_PASSWORD}")
     click.echo(

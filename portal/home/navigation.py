@@ -18,6 +18,9 @@ NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     ("grants.request_access", "Ask for access", Permission.GRANT_REQUEST),
     ("csods.case_list", "Disclosure scheme", Permission.CSODS_READ),
     ("users.list_users", "Users", Permission.USERS_MANAGE),
+    ("governance.log_search", "Access log", Permission.LOG_READ),
+    ("governance.alert_queue", "Alerts", Permission.ALERT_REVIEW),
+    ("governance.integrity_panel", "Integrity", Permission.LOG_READ),
     ("auth.change_password", "Your account", Permission.ACCOUNT_MANAGE),
 )
 

@@ -1,0 +1,210 @@
+"""Governance forms: the access-log search (a GET form), dispositions, break-glass reasons."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import RadioField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import ValidationError
+
+from portal.audit.events import EventType
+from portal.core import lawful_basis
+from portal.governance.search import BadCursor, Cursor, LogFilters
+
+UK = ZoneInfo("Europe/London")
+_ANY = SelectChoice("", "Any")
+
+
+def _uuid_or_none(value: str | None, label: str) -> uuid.UUID | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise ValidationError(
+            f"Enter {label} as shown in the log (32 letters and digits)"
+        ) from None
+
+
+def _date_or_none(value: str | None, label: str) -> date | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"Enter the {label} as a date, for example 2026-11-01") from None
+
+
+def uk_day_start(day: date) -> datetime:
+    """Midnight at the start of ``day`` in the UK (GMT or BST)."""
+    return datetime(day.year, day.month, day.day, tzinfo=UK)
+
+
+class SearchForm(FlaskForm):  # type: ignore[misc]
+    """The filters of the access-log search. Sent by GET, so no CSRF token (nothing changes
+    but the ``LOG_READ`` event the search itself writes)."""
+
+    class Meta:
+        csrf = False
+
+    subject = StringField("Subject", widget=GovTextInput(), description="The subject's id")
+    record = StringField("Record", widget=GovTextInput(), description="The record's id")
+    user = SelectField("User", choices=[_ANY], validate_choice=False, widget=GovSelect())
+    agency = SelectField("Agency", choices=[_ANY], validate_choice=False, widget=GovSelect())
+    event_type = SelectField(
+        "Event type",
+        choices=[_ANY] + [SelectChoice(t.value, t.value) for t in EventType],
+        validate_choice=False,
+        widget=GovSelect(),
+    )
+    basis = SelectField(
+        "Lawful-basis code",
+        choices=[_ANY] + [SelectChoice(b.code, b.code) for b in lawful_basis.ALL],
+        validate_choice=False,
+        widget=GovSelect(),
+    )
+    marking = StringField(
+        "Marking", widget=GovTextInput(), description="Exactly as shown, for example OFFICIAL"
+    )
+    grant = StringField("Grant", widget=GovTextInput(), description="The grant's id")
+    date_from = StringField(
+        "From", widget=GovTextInput(), description="The first day (UK time), for example 2026-11-01"
+    )
+    date_to = StringField(
+        "To", widget=GovTextInput(), description="The last day (UK time), for example 2026-11-30"
+    )
+    submit = SubmitField("Search", widget=GovSubmitInput())
+
+    def set_people(
+        self, users: Iterable[tuple[str, str]], agencies: Iterable[tuple[str, str]]
+    ) -> None:
+        self.user.choices = [_ANY] + [SelectChoice(v, t) for v, t in users]
+        self.agency.choices = [_ANY] + [SelectChoice(v, t) for v, t in agencies]
+
+    def validate_subject(self, field: Any) -> None:
+        _uuid_or_none(field.data, "the subject")
+
+    def validate_record(self, field: Any) -> None:
+        _uuid_or_none(field.data, "the record")
+
+    def validate_grant(self, field: Any) -> None:
+        _uuid_or_none(field.data, "the grant")
+
+    def validate_user(self, field: Any) -> None:
+        _uuid_or_none(field.data, "the user")
+
+    def validate_agency(self, field: Any) -> None:
+        _uuid_or_none(field.data, "the agency")
+
+    def validate_event_type(self, field: Any) -> None:
+        if field.data and field.data not in EventType.__members__:
+            raise ValidationError("Choose an event type from the list")
+
+    def validate_basis(self, field: Any) -> None:
+        if field.data and field.data not in {b.code for b in lawful_basis.ALL}:
+            raise ValidationError("Choose a lawful-basis code from the list")
+
+    def validate_marking(self, field: Any) -> None:
+        text = (field.data or "").strip()
+        if len(text) > 200:
+            raise ValidationError("Enter a marking of 200 characters or fewer")
+
+    def validate_date_from(self, field: Any) -> None:
+        _date_or_none(field.data, "first day")
+
+    def validate_date_to(self, field: Any) -> None:
+        last = _date_or_none(field.data, "last day")
+        first = None
+        try:
+            first = _date_or_none(self.date_from.data, "first day")
+        except ValidationError:
+            return
+        if first is not None and last is not None and last < first:
+            raise ValidationError("The last day must be the same as or after the first day")
+
+    def filters(self) -> LogFilters:
+        """The validated filters (call after :meth:`validate`)."""
+        first = _date_or_none(self.date_from.data, "first day")
+        last = _date_or_none(self.date_to.data, "last day")
+        marking = (self.marking.data or "").strip().upper() or None
+        return LogFilters(
+            subject_id=_uuid_or_none(self.subject.data, "the subject"),
+            record_id=_uuid_or_none(self.record.data, "the record"),
+            actor_id=_uuid_or_none(self.user.data, "the user"),
+            agency_id=_uuid_or_none(self.agency.data, "the agency"),
+            event_type=EventType(self.event_type.data) if self.event_type.data else None,
+            basis=self.basis.data or None,
+            marking=marking,
+            grant_id=_uuid_or_none(self.grant.data, "the grant"),
+            date_from=uk_day_start(first) if first else None,
+            date_to=uk_day_start(last + timedelta(days=1)) if last else None,
+        )
+
+
+def parse_cursor(token: str | None) -> Cursor | None:
+    """The ``after`` parameter; an unusable one starts from the newest event."""
+    if not token:
+        return None
+    try:
+        return Cursor.parse(token)
+    except BadCursor:
+        return None
+
+
+DISPOSITION_CHOICES = [
+    SelectChoice("JUSTIFIED", "Justified"),
+    SelectChoice("FOLLOW_UP", "Needs follow-up"),
+    SelectChoice("BREACH", "Breach"),
+]
+
+
+class DispositionForm(FlaskForm):  # type: ignore[misc]
+    outcome = RadioField(
+        "Your decision", choices=DISPOSITION_CHOICES, validate_choice=False, widget=GovRadioInput()
+    )
+    notes = TextAreaField(
+        "Notes",
+        widget=GovTextArea(),
+        description="What you checked and why you decided this. Do not include case details",
+    )
+    submit = SubmitField("Record decision", widget=GovSubmitInput())
+
+
+class BreakGlassForm(FlaskForm):  # type: ignore[misc]
+    reason = TextAreaField(
+        "Why you need access now",
+        widget=GovTextArea(),
+        description="At least 20 characters. Your reason, your name and every page you open are "
+        "recorded and reviewed by information governance",
+    )
+    submit = SubmitField("Open in an emergency", widget=GovSubmitInput())
+
+
+class ExportForm(FlaskForm):  # type: ignore[misc]
+    """The export buttons post the current search (hidden fields) with a CSRF token."""
+
+    recipient = StringField(
+        "Who the export is for",
+        widget=GovTextInput(),
+        description="For example, Information Commissioner's Office",
+    )
+
+
+class VerifyForm(FlaskForm):  # type: ignore[misc]
+    """The "verify now" button (a POST with its CSRF token)."""
+
+    submit = SubmitField("Verify the access log now", widget=GovSubmitInput())
