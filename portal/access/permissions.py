@@ -11,6 +11,9 @@ class Permission(StrEnum):
     USERS_MANAGE = "users:manage"
     #: Open a subject or record (own agency's, or shared with the actor through a grant).
     SUBJECT_READ = "subject:read"
+    #: Open the agency's own subjects and records without a grant, under the owner's policing
+    #: purpose (the owner's case staff; never IG officers or administrators).
+    SUBJECT_READ_OWN = "subject:read_own"
     #: Create and edit the agency's own subjects.
     SUBJECT_WRITE = "subject:write"
     #: Print or download a subject (a disclosure).

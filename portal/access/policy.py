@@ -29,6 +29,7 @@ _EVERYONE = frozenset({Permission.HOME_VIEW, Permission.ACCOUNT_MANAGE})
 _OWNER_STAFF = _EVERYONE | {
     Permission.BREAK_GLASS,
     Permission.SUBJECT_READ,
+    Permission.SUBJECT_READ_OWN,
     Permission.SUBJECT_WRITE,
     Permission.SUBJECT_PRINT,
     Permission.RECORD_WRITE,
@@ -53,14 +54,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PROBATION_OFFICER: _PARTNER | _ACTION_OWNER,
     Role.SOCIAL_WORKER: _PARTNER | _ACTION_OWNER,
     Role.HOUSING_OFFICER: _PARTNER | _ACTION_OWNER,
-    # IG officers read the access log, never case content.
+    # IG officers read the access log; case content only through a grant to them or their
+    # agency, like any partner (never as the owner's staff).
     Role.IG_OFFICER: _EVERYONE
-    | {Permission.LOG_READ, Permission.LOG_EXPORT, Permission.ALERT_REVIEW},
+    | {
+        Permission.SUBJECT_READ,
+        Permission.LOG_READ,
+        Permission.LOG_EXPORT,
+        Permission.ALERT_REVIEW,
+    },
     # Administrators manage their agency's users only: no case content.
     Role.AGENCY_ADMIN: _EVERYONE | {Permission.USERS_MANAGE},
     Role.CSODS_OFFICER: _EVERYONE
     | {
         Permission.SUBJECT_READ,
+        Permission.SUBJECT_READ_OWN,
         Permission.SUBJECT_PRINT,
         Permission.CSODS_READ,
         Permission.CSODS_WRITE,
@@ -214,12 +222,12 @@ def decide(
     In order: an active account; a role holding the permission; not on the exclusion list
     and, when a restriction list exists, on it (both apply to the owner's staff too);
     clearance at or above the tier. Writing (``writes``) is for the owning agency's staff
-    only. Reading: the owning agency's staff (subject owner, or the record's owner for a
-    record) see everything under the owner's policing purpose; anyone else needs a live
-    grant to their agency (or to them by name) covering the target, ``ACTIVE`` with
-    ``valid_from <= now < expires_at``; among several, the widest profile wins. When
-    ``needs_acknowledgement`` and the chosen grant has not been acknowledged by the actor,
-    the answer is :class:`NeedsAcknowledgement`.
+    only. Reading: the owning agency's case staff (``subject:read_own``; subject owner, or the
+    record's owner for a record) see everything under the owner's policing purpose; anyone
+    else, the owner's IG officers included, needs a live grant to their agency (or to them by
+    name) covering the target, ``ACTIVE`` with ``valid_from <= now < expires_at``; among
+    several, the widest profile wins. When ``needs_acknowledgement`` and the chosen grant has
+    not been acknowledged by the actor, the answer is :class:`NeedsAcknowledgement`.
     """
     if not actor.active:
         return Refusal(ACCOUNT_DISABLED)
@@ -235,7 +243,9 @@ def decide(
         if is_owner_writer(actor.agency_id, target):
             return Allow(FULL, None, OWNER_GATEWAY, OWNER_DP_CONDITION, None)
         return Refusal(NOT_OWNER)
-    if actor.agency_id in (target.owning_agency_id, target.record_owner_agency_id):
+    if actor.agency_id in (target.owning_agency_id, target.record_owner_agency_id) and allows(
+        actor.roles, Permission.SUBJECT_READ_OWN
+    ):
         return Allow(FULL, None, OWNER_GATEWAY, OWNER_DP_CONDITION, None)
     covering = [g for g in grants if _covers(g, actor, target)]
     live = [g for g in covering if is_live(g, now)]

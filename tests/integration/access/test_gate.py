@@ -197,18 +197,37 @@ def test_restriction_list_admits_only_members(world: Sharing) -> None:
     assert refused.lao_message == "Restricted: DI Smith"
 
 
-@pytest.mark.parametrize("role", [Role.IG_OFFICER, Role.AGENCY_ADMIN])
+@pytest.mark.parametrize(
+    ("role", "reason"), [(Role.IG_OFFICER, "no_grant"), (Role.AGENCY_ADMIN, "role")]
+)
 def test_ig_officer_and_admin_of_owner_cannot_open_a_subject(
-    world: Sharing, factories: Any, role: Role
+    world: Sharing, factories: Any, role: Role, reason: str
 ) -> None:
     subject_id = world.subject()
     user = factories.user(agency=world.police, roles=(role,))
     start = head_seq(world.app)
     refused = attempt(world.app, world.actor(user), target(world, subject_id))
     assert isinstance(refused, AccessDenied)
-    assert refused.reason == "role"
+    assert refused.status == 404
+    assert refused.reason == reason
     [event] = events_after(world.app, start)
     assert event.event_type == "AUTHZ_FAIL"
+
+
+def test_ig_officer_opens_a_subject_only_under_a_grant_to_them(
+    world: Sharing, factories: Any
+) -> None:
+    subject_id = world.subject()
+    officer = factories.user(agency=world.partners["csc"], roles=(Role.IG_OFFICER,))
+    actor = world.actor(officer)
+    refused = attempt(world.app, actor, target(world, subject_id))
+    assert isinstance(refused, AccessDenied)
+    assert refused.reason == "no_grant"
+    grant_id = world.grant(subject_id, "csc", to_user=officer)
+    acknowledge(world.app, actor, grant_id)
+    decision = attempt(world.app, actor, target(world, subject_id))
+    assert isinstance(decision, Decision)
+    assert decision.grant_id == grant_id
 
 
 def test_deny_unknown_looks_like_a_refusal_and_logs_it(world: Sharing) -> None:

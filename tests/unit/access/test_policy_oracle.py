@@ -46,6 +46,7 @@ _READ_PRINT_REQUEST = {P.SUBJECT_READ, P.SUBJECT_PRINT, P.GRANT_REQUEST, P.BREAK
 _OWNER_WORK = {
     P.BREAK_GLASS,
     P.SUBJECT_READ,
+    P.SUBJECT_READ_OWN,
     P.SUBJECT_WRITE,
     P.SUBJECT_PRINT,
     P.RECORD_WRITE,
@@ -60,10 +61,11 @@ HOLDS: dict[Role, set[Permission]] = {
     Role.PROBATION_OFFICER: _READ_PRINT_REQUEST | _ACTIONS,
     Role.SOCIAL_WORKER: _READ_PRINT_REQUEST | _ACTIONS,
     Role.HOUSING_OFFICER: _READ_PRINT_REQUEST | _ACTIONS,
-    Role.IG_OFFICER: {P.LOG_READ, P.LOG_EXPORT, P.ALERT_REVIEW},
+    Role.IG_OFFICER: {P.SUBJECT_READ, P.LOG_READ, P.LOG_EXPORT, P.ALERT_REVIEW},
     Role.AGENCY_ADMIN: {P.USERS_MANAGE},
     Role.CSODS_OFFICER: {
         P.SUBJECT_READ,
+        P.SUBJECT_READ_OWN,
         P.SUBJECT_PRINT,
         P.CSODS_READ,
         P.CSODS_WRITE,
@@ -113,6 +115,9 @@ def _checkpoint(case: Case) -> Refusal | None:
 
 
 POLICING = ("GW-CL-POLICING", "DP3-S35-LE")
+#: The owner's case staff read their agency's own subjects without a grant; IG officers and
+#: administrators of the owning agency do not.
+OWNER_CASE_ROLES = {Role.MOSOVO_OFFICER, Role.MAPPA_COORDINATOR, Role.CSODS_OFFICER}
 
 
 def _owner(case: Case) -> Allow | Refusal | None:
@@ -123,7 +128,8 @@ def _owner(case: Case) -> Allow | Refusal | None:
         if owns_subject and owns_record:
             return Allow("FULL", None, *POLICING, None)
         return Refusal("not_owner")
-    if a.agency_id in {t.owning_agency_id, t.record_owner_agency_id}:
+    owner_case_staff = bool(set(a.roles) & OWNER_CASE_ROLES)
+    if owner_case_staff and a.agency_id in {t.owning_agency_id, t.record_owner_agency_id}:
         return Allow("FULL", None, *POLICING, None)
     return None
 

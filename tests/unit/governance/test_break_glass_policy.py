@@ -84,3 +84,25 @@ def test_only_viewing_and_only_roles_holding_the_permission() -> None:
         window_ends=ends, now=NOW, reason="x" * 20,
     )  # fmt: skip
     assert ig == refusal
+
+
+@pytest.mark.parametrize(
+    "permission", [Permission.CSODS_READ, Permission.CSODS_WRITE, Permission.CSODS_APPROVE]
+)
+@pytest.mark.parametrize("reason", [policy.NO_GRANT, policy.ROLE, policy.NOT_OWNER])
+def test_break_glass_never_opens_disclosure_scheme_applicants_or_children(
+    permission: Permission, reason: str
+) -> None:
+    """CSODS applicant and child details are opened with the CSODS permissions, which an
+    emergency window never overcomes, whatever the refusal and however long the window."""
+    refusal = policy.Refusal(reason)
+    for roles in (PARTNER, frozenset({Role.MOSOVO_OFFICER}), frozenset({Role.CSODS_OFFICER})):
+        kept = policy.with_break_glass(
+            refusal,
+            roles=roles,
+            permission=permission,
+            window_ends=NOW + timedelta(minutes=30),
+            now=NOW,
+            reason="Child at risk reported tonight by the duty team",
+        )
+        assert kept == refusal
