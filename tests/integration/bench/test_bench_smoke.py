@@ -83,7 +83,7 @@ def _assert_cleaned_up(workdir: Path) -> None:
 
 
 def _assert_common(latest: dict[str, Any]) -> None:
-    assert REQUIRED_KEYS <= latest.keys()
+    assert latest.keys() >= REQUIRED_KEYS
     assert latest["errors"] == 0
     assert latest["authz_failures"] == 0
     assert latest["machine"]["nproc"] >= 1
@@ -96,7 +96,8 @@ def test_smoke_hello_and_sqlite_view(tmp_path: Path) -> None:
     _needs_tools()
     stdout, latest = _run_bench(tmp_path, "--steps", "hello,view-sqlite", "--connections", "1,4")
     _assert_common(latest)
-    assert isinstance(latest["hello_rps"], float) and latest["hello_rps"] > 0
+    assert isinstance(latest["hello_rps"], float)
+    assert latest["hello_rps"] > 0
     assert isinstance(latest["audited_view_sqlite_rps"], float)
     assert latest["audited_view_sqlite_rps"] > 0
     assert latest["audited_view_sqlite_ratio"] > 0
