@@ -586,16 +586,28 @@ def log_search_and_verify(state: Run, database_url: str, *, events: int) -> LogR
     flask(env, "audit", "keygen", "--if-missing")
     generator = BENCH / "generate_events.py"
     searcher = BENCH / "log_search.py"
+    keys = state.tmp / "keys"  # the checkpoint key `flask audit verify` checks against
     started = time.perf_counter()
     if generator.exists():
         log(f"log: bench/generate_events.py --events {events:,}")
-        run([PYTHON, generator, "--url", database_url, "--events", str(events)], env=env)
+        run(
+            [
+                PYTHON,
+                generator,
+                "--url",
+                database_url,
+                "--events",
+                str(events),
+                "--state",
+                str(keys),
+            ],
+            env=env,
+        )
         generated_with = "bench/generate_events.py"
     else:
         # Until generate_events.py exists, fill the chain with the access-log benchmark's own
         # generator (exact recorder hashes, batched transactions, one signed checkpoint).
         log(f"log: bench/audit_verify.py generate --events {events:,}")
-        keys = state.tmp / "keys"
         run(
             [
                 PYTHON,
@@ -737,7 +749,13 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument(
         "--steps", default=",".join(STEPS), help=f"comma-separated subset of {','.join(STEPS)}"
     )
+    parser.add_argument(
+        "--table", type=Path, metavar="JSON", help="print the table of a saved run, run nothing"
+    )
     args = parser.parse_args(argv)
+    if args.table:
+        print(table(json.loads(args.table.read_text())))
+        sys.exit(0)
     steps = frozenset(step.strip() for step in args.steps.split(",") if step.strip())
     if not steps or steps - set(STEPS):
         parser.error(f"--steps takes a subset of {','.join(STEPS)}")
@@ -910,7 +928,7 @@ def table(r: dict[str, Any]) -> str:
     lines = [
         f"Run {r['date']} on {m['nproc']} cores ({m['cpu']}), {m['memory_gib']} GiB, "
         f"Python {m['python']}, {postgres}, SQLite {m['sqlite']}, {m['gunicorn']} ({workers}), "
-        f"{m['wrk']}; wrk window {r['window_seconds']:g} s per figure"
+        f"{m['wrk'].split(' Copyright')[0]}; wrk window {r['window_seconds']:g} s per figure"
         + (" (QUICK run: not a measurement)" if r["quick"] else ""),
         "",
         f"| measure | at {conns} connections | target | holds |",
@@ -919,8 +937,8 @@ def table(r: dict[str, Any]) -> str:
     if r["hello"]:
         lines += [
             f"| hello, req/s | {rates(r['hello'])} | ceiling | |",
-            f"| hello, p50 / p99 ms | {times(r['hello'], 'p50_ms')} / "
-            f"{times(r['hello'], 'p99_ms')} | | |",
+            f"| hello, p50 ms | {times(r['hello'], 'p50_ms')} | | |",
+            f"| hello, p99 ms | {times(r['hello'], 'p99_ms')} | | |",
         ]
     if r["audited_insert_pg_tps"] is not None:
         lines.append(
