@@ -133,5 +133,6 @@ def test_smoke_postgresql_inserts_view_log_and_verify(tmp_path: Path) -> None:
     assert latest["audited_view_ratio"] is None  # no hello in this run: no ratio invented
     assert latest["verify_rows"] >= 500
     assert latest["verify_1m_seconds"] > 0
+    assert latest["verify_1m_function_seconds"] > 0
     assert latest["machine"]["postgresql"]
     assert "| audited view, PostgreSQL, views/s |" in stdout
