@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import math
 import os
 import platform
 import re
@@ -57,6 +58,10 @@ PARTNER_EMAIL = "probation@probation.demo"
 SUBJECT_KEY = "hargreaves"
 SUBJECT_MARKER = "Hargreaves"
 CONNECTIONS = (1, 4, 16)
+#: wrk gives up on a request after TIMEOUT (an error) and runs GRACE past the measured window,
+#: so every request sent has completed or timed out before wrk reports.
+TIMEOUT_SECONDS = 4
+GRACE_SECONDS = TIMEOUT_SECONDS + 1
 
 #: SPEC §5 targets.
 TARGET_RATIO = 0.20
@@ -249,17 +254,17 @@ def wrk(
 ) -> Load:
     """wrk against ``url`` for a window of ``seconds``; successes are 2xx bodies with ``marker``.
 
-    wrk runs two seconds longer than the window and the script sends nothing after the window,
-    so every request sent has completed (or failed) before wrk reports.
+    wrk runs ``GRACE_SECONDS`` longer than the window and the script sends nothing after the
+    window, so every request sent has completed (or timed out, an error) before wrk reports.
     """
     threads = min(2, connections)
     cmd = [
         ensure_wrk(),
         f"-t{threads}",
         f"-c{connections}",
-        f"-d{int(seconds) + 2}s",
+        f"-d{math.ceil(seconds) + GRACE_SECONDS}s",
         "--timeout",
-        "5s",
+        f"{TIMEOUT_SECONDS}s",
         "-s",
         str(LUA),
     ]
