@@ -16,6 +16,7 @@ import cProfile
 import os
 import pstats
 import secrets
+import shutil
 import sys
 import tempfile
 import time
@@ -51,6 +52,13 @@ def main() -> None:
     (tmp / "secret").write_text(secrets.token_urlsafe(48))
     (tmp / "keys").mkdir()
     url = f"sqlite:///{tmp / 'instance' / 'portal.db'}" if args.db == "sqlite" else args.db
+    try:
+        profile(args, tmp, url)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def profile(args: argparse.Namespace, tmp: Path, url: str) -> None:
     bench.prepare_portal_db(tmp, url)
     env = bench.portal_env(tmp, url, setup=False)
     app = create_app(Settings.from_env(env))
