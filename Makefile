@@ -17,6 +17,9 @@ run: venv assets env ## install, migrate the embedded database, load demo data, 
 test: ## install what the tests need and run lint plus the whole suite (SQLite and PostgreSQL)
 	bash scripts/test.sh
 
+bench: venv ## benchmark: audited views, log search, verify vs a bare hello (own servers; ~10 min)
+	.venv/bin/python bench/run.py
+
 lint: ## ruff, mypy and import-linter only
 	bash scripts/venv.sh dev
 	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy && .venv/bin/lint-imports

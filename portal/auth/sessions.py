@@ -55,6 +55,7 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         row_id: str | None = None,
         user_id: uuid.UUID | None = None,
         last_seen_at: datetime | None = None,
+        opened_at: datetime | None = None,
     ) -> None:
         def on_update(_: CallbackDict[str, Any]) -> None:
             self.modified = True
@@ -63,6 +64,8 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.row_id = row_id
         self.user_id = user_id
         self.last_seen_at = last_seen_at
+        #: The database time the row was judged live at (the start of this request).
+        self.opened_at = opened_at
         self.new_token: str | None = None
         self.ended = False
         self.modified = False
@@ -146,14 +149,15 @@ class ServerSessionInterface(SessionInterface):
         if not token or len(token) > 128:
             return ServerSession()
         row = db.session.get(UserSession, token_hash(token))
-        if row is None or not self._is_live(row, db_now()):
+        now = db_now()
+        if row is None or not self._is_live(row, now):
             return ServerSession()
         try:
             data = json.loads(row.data)
         except ValueError:
             data = {}
         return ServerSession(
-            data, row_id=row.id, user_id=row.user_id, last_seen_at=row.last_seen_at
+            data, row_id=row.id, user_id=row.user_id, last_seen_at=row.last_seen_at, opened_at=now
         )
 
     def _is_live(self, row: UserSession, now: datetime) -> bool:
@@ -203,7 +207,9 @@ class ServerSessionInterface(SessionInterface):
     def _needs_touch(self, session: ServerSession) -> bool:
         if session.user_id is None or session.last_seen_at is None:
             return False
-        return db_now() - session.last_seen_at >= self.touch
+        # Judged at the time the session was opened: no second clock query on every response.
+        now = session.opened_at if session.opened_at is not None else db_now()
+        return now - session.last_seen_at >= self.touch
 
 
 def _dump(session: ServerSession) -> str:

@@ -13,6 +13,7 @@ summaries only, and never a record flagged as holding health details (domain §8
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Mapping
@@ -238,5 +239,11 @@ class RecordFullSchema(Schema):
 
 def record_output(source: Mapping[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
     """``source`` reduced to exactly the ``allowed`` fields (none when ``allowed`` is empty)."""
-    dumped: dict[str, Any] = RecordFullSchema(only=tuple(sorted(allowed))).dump(source)
+    dumped: dict[str, Any] = _record_schema(allowed).dump(source)
     return dumped
+
+
+@functools.cache
+def _record_schema(allowed: frozenset[str]) -> RecordFullSchema:
+    """One schema per field set (a handful), built once: see ``subjects.schemas``."""
+    return RecordFullSchema(only=tuple(sorted(allowed)))
