@@ -17,7 +17,7 @@ from portal.core.clock import db_now
 from portal.core.markings import Marking
 from portal.core.sanitise import clean_rich_text
 from portal.db.transaction import transaction
-from portal.demo.csods import seed_csods
+from portal.demo.csods import SUPERVISOR, seed_csods
 from portal.demo.data import (
     AGENCIES,
     DEMO_PASSWORD,
@@ -101,7 +101,7 @@ def seed() -> None:
         "Accounts and TOTP secrets (add one to an authenticator app, or run "
         "`flask --app wsgi demo totp EMAIL` for the current code):"
     )
-    for spec in USERS:
+    for spec in (*USERS, SUPERVISOR):
         roles = ", ".join(r.label for r in spec.roles)
         click.echo(f"  {spec.email:28} {spec.totp_secret}  {roles}")
 
@@ -220,7 +220,7 @@ def _grant(
 def current_code(email: str) -> None:
     """Print the current security code for a demo account."""
     _refuse_in_production()
-    spec = next((u for u in USERS if u.email == email.strip().lower()), None)
+    spec = next((u for u in (*USERS, SUPERVISOR) if u.email == email.strip().lower()), None)
     if spec is None:
         raise click.ClickException(f"{email} is not a demo account")
     with transaction():
