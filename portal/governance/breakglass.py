@@ -158,9 +158,13 @@ class OpenWindow:
     ends_at: datetime
 
 
-def open_windows(user_id: uuid.UUID) -> list[OpenWindow]:
-    """The user's break-glass windows open now (for the banner); reads only."""
-    now = db_now()
+def open_windows(user_id: uuid.UUID, *, now: datetime | None = None) -> list[OpenWindow]:
+    """The user's break-glass windows open at ``now`` (for the banner); reads only.
+
+    ``now`` is the database time the request's session was opened at, when there is one, so
+    the banner costs no second clock query; the gate decides access at its own database time.
+    """
+    now = db_now() if now is None else now
     w = BreakGlassWindow
     rows = db.session.execute(
         select(w.subject_id, w.ends_at)

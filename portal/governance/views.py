@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
@@ -260,6 +260,6 @@ def break_glass_banner() -> dict[str, object]:
             return []
         if Permission.BREAK_GLASS not in permissions_for(frozenset(current_user.roles)):
             return []
-        return breakglass.open_windows(current_user.id)
+        return breakglass.open_windows(current_user.id, now=getattr(session, "opened_at", None))
 
     return {"break_glass_windows": windows}
