@@ -28,26 +28,34 @@ if ! pg_url=$(PG_FAST=1 bash scripts/pg.sh start "$pgdir"); then
 fi
 export PORTAL_TEST_PG_URL="$pg_url"
 
-# The two databases run side by side (one core each), then the browser journeys on their own so
-# that their timings are not squeezed. Each suite's output is printed when it ends.
+# Two lanes side by side, one core each: SQLite (the embedded default) and then the browser
+# journeys in headless Chromium; PostgreSQL with everything but the browser journeys and the pure
+# unit tests under tests/unit (no database in them: running them twice proves nothing more).
+# Each lane's output is printed when it ends.
 logs=$(mktemp -d /tmp/portal-test-logs.XXXXXX)
-step "tests on SQLite (the embedded default) and on PostgreSQL, side by side"
-( PORTAL_TEST_DB=sqlite .venv/bin/python -m pytest -m "not e2e" --basetemp="$logs/tmp-sqlite" "$@" >"$logs/sqlite.log" 2>&1
-  echo $? >"$logs/sqlite.rc" ) &
+step "tests on SQLite (then the browser journeys) and on PostgreSQL, side by side"
+( PORTAL_TEST_DB=sqlite .venv/bin/python -m pytest -m "not e2e" --durations=10 \
+    --basetemp="$logs/tmp-sqlite" "$@" >"$logs/sqlite.log" 2>&1
+  echo $? >"$logs/sqlite.rc"
+  PORTAL_TEST_DB=sqlite .venv/bin/python -m pytest -m e2e --basetemp="$logs/tmp-e2e" "$@" \
+    >"$logs/e2e.log" 2>&1
+  echo $? >"$logs/e2e.rc" ) &
 sqlite_pid=$!
-( PORTAL_TEST_DB=postgresql .venv/bin/python -m pytest -m "not e2e" --basetemp="$logs/tmp-pg" "$@" >"$logs/pg.log" 2>&1
+( PORTAL_TEST_DB=postgresql .venv/bin/python -m pytest -m "not e2e" --ignore=tests/unit \
+    --durations=10 --basetemp="$logs/tmp-pg" "$@" >"$logs/pg.log" 2>&1
   echo $? >"$logs/pg.rc" ) &
 pg_pid=$!
 wait $sqlite_pid $pg_pid
-for suite in sqlite pg; do
-  step "tests on $suite"
-  cat "$logs/$suite.log"
-  [ "$(cat "$logs/$suite.rc" 2>/dev/null)" = 0 ] || status=1
+for lane in sqlite e2e pg; do
+  case $lane in
+    sqlite) step "tests on SQLite" ;;
+    e2e) step "browser journeys (headless Chromium, axe) on SQLite" ;;
+    pg) step "tests on PostgreSQL" ;;
+  esac
+  cat "$logs/$lane.log"
+  [ "$(cat "$logs/$lane.rc" 2>/dev/null)" = 0 ] || status=1
 done
 rm -rf "$logs"
-
-step "browser journeys (headless Chromium, axe) on SQLite"
-PORTAL_TEST_DB=sqlite .venv/bin/python -m pytest -m e2e "$@" || status=1
 
 echo
 if [ $status -eq 0 ]; then echo "make test: everything passed"; else echo "make test: FAILED"; fi
