@@ -209,3 +209,20 @@ def test_the_clock_helper_really_moves_now(ig: IgWorld, clock: ShiftedClock) -> 
         now = db_now().astimezone(UK)
         db.session.remove()
     assert abs((now.replace(tzinfo=None) - target).total_seconds()) < 5
+
+
+def test_scheduled_scan_command_raises_after_hours_alert_once(
+    ig: IgWorld, clock: ShiftedClock
+) -> None:
+    w = ig.world
+    _move_to(ig.app, clock, _next(2, 22))  # Wednesday 22:00
+    late = _consult(ig.app, w.people["csc"], uuid.uuid4())
+    runner = ig.app.test_cli_runner()
+    first = runner.invoke(args=["governance", "scan"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(args=["governance", "scan"])
+    assert again.exit_code == 0, again.output
+    assert "Alerts raised: 0" in again.output
+    with ig.app.app_context():
+        found = list(db.session.execute(select(Alert).where(Alert.rule == "AFTER_HOURS")).scalars())
+        assert [(a.actor_id, a.event_seq) for a in found] == [(w.people["csc"].id, late)]
