@@ -194,11 +194,13 @@ def _csv(records: list[dict[str, Any]], now: datetime, checkpoint_seq: int | Non
 def _json(
     records: list[dict[str, Any]], filters: LogFilters, now: datetime, checkpoint: Any
 ) -> bytes:
-    document = {
-        "marking": EXPORT_MARKING,
+    rest = {
         "exported_at": format_time(now),
         "filters": filters.detail(),
         "checkpoint": checkpoint.to_json() if checkpoint is not None else None,
         "events": records,
     }
-    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    # The marking is the file's first line, as on a paper copy: '{"marking": "...",'.
+    body = json.dumps(rest, indent=2, ensure_ascii=False)
+    first = '{"marking": ' + json.dumps(EXPORT_MARKING, ensure_ascii=False) + ",\n"
+    return (first + body[2:] + "\n").encode("utf-8")

@@ -224,7 +224,9 @@ def test_export_json_has_chain_positions_and_needs_a_recipient(
     assert "Enter who the export is for" in refused.get_data(as_text=True)
     assert events_of(ig.app, "LOG_EXPORTED") == []
     response = browser.post("/governance/log/export", data={**form, "recipient": "Inquiry"})
-    document = json.loads(response.get_data(as_text=True))
+    text = response.get_data(as_text=True)
+    assert text.splitlines()[0] == '{"marking": "OFFICIAL-SENSITIVE",'
+    document = json.loads(text)
     assert document["marking"] == "OFFICIAL-SENSITIVE"
     consulted = [e["seq"] for e in document["events"] if e["event_type"] == "CONSULTATION"]
     assert consulted == sorted(made, reverse=True)
