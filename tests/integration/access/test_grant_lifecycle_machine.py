@@ -428,6 +428,7 @@ def build_machine(  # noqa: C901 - one closure holding the machine's rules
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # 200 runs of 50 steps: about 3 minutes on SQLite on a busy machine
 def test_grant_life_cycle_state_machine(app: Flask, factories: Any, clock: ShiftedClock) -> None:
     world = Sharing(app, factories)
     stats = Stats()
