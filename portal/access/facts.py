@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Uuid, column, select, table
+from sqlalchemy import ColumnElement, Uuid, column, select, table
 
 from portal.access.models import (
     AccessGrant,
@@ -71,27 +71,32 @@ def lock_grants(*, agency_id: uuid.UUID, subject_id: uuid.UUID) -> tuple[GrantFa
     after the revocation committed reads the grant revoked. Never writes.
     """
     g = AccessGrant
-    stmt = (
-        select(
-            g.id,
-            g.grantee_agency_id,
-            g.grantee_user_id,
-            g.subject_id,
-            g.scope_kind,
-            g.record_id,
-            g.view_profile,
-            g.status,
-            g.valid_from,
-            g.expires_at,
-            g.legal_gateway,
-            g.dp_condition,
-            g.justification,
-        )
-        .where(g.grantee_agency_id == agency_id, g.subject_id == subject_id)
-        .order_by(g.id)
-        .with_for_update(read=True)
-    )
     return tuple(
+        _grants_read_for_share(g.grantee_agency_id == agency_id, g.subject_id == subject_id)
+    )
+
+
+_GRANT_COLUMNS = (
+    AccessGrant.id,
+    AccessGrant.grantee_agency_id,
+    AccessGrant.grantee_user_id,
+    AccessGrant.subject_id,
+    AccessGrant.scope_kind,
+    AccessGrant.record_id,
+    AccessGrant.view_profile,
+    AccessGrant.status,
+    AccessGrant.valid_from,
+    AccessGrant.expires_at,
+    AccessGrant.legal_gateway,
+    AccessGrant.dp_condition,
+    AccessGrant.justification,
+)
+
+
+def _grants_read_for_share(*conditions: ColumnElement[bool]) -> list[GrantFacts]:
+    """Grant rows matching ``conditions`` as plain values, read ``FOR SHARE``, in id order."""
+    stmt = select(*_GRANT_COLUMNS).where(*conditions).order_by(AccessGrant.id)
+    return [
         GrantFacts(
             grant_id=row[0],
             grantee_agency_id=row[1],
@@ -107,8 +112,8 @@ def lock_grants(*, agency_id: uuid.UUID, subject_id: uuid.UUID) -> tuple[GrantFa
             dp_condition=row[11],
             justification=row[12],
         )
-        for row in db.session.execute(stmt)
-    )
+        for row in db.session.execute(stmt.with_for_update(read=True))
+    ]
 
 
 def lao_lists(subject_id: uuid.UUID) -> tuple[LaoFacts, dict[str, str]]:
@@ -175,44 +180,10 @@ def load_many(
     lao: dict[uuid.UUID, LaoFacts] = {}
     if subject_ids:
         g = AccessGrant
-        stmt = (
-            select(
-                g.id,
-                g.grantee_agency_id,
-                g.grantee_user_id,
-                g.subject_id,
-                g.scope_kind,
-                g.record_id,
-                g.view_profile,
-                g.status,
-                g.valid_from,
-                g.expires_at,
-                g.legal_gateway,
-                g.dp_condition,
-                g.justification,
-            )
-            .where(g.grantee_agency_id == agency_id, g.subject_id.in_(subject_ids))
-            .order_by(g.id)
-            .with_for_update(read=True)
-        )
-        for row in db.session.execute(stmt):
-            grants.setdefault(row[3], []).append(
-                GrantFacts(
-                    grant_id=row[0],
-                    grantee_agency_id=row[1],
-                    grantee_user_id=row[2],
-                    subject_id=row[3],
-                    scope_kind=row[4],
-                    record_id=row[5],
-                    view_profile=row[6],
-                    status=row[7],
-                    valid_from=row[8],
-                    expires_at=row[9],
-                    legal_gateway=row[10],
-                    dp_condition=row[11],
-                    justification=row[12],
-                )
-            )
+        for grant in _grants_read_for_share(
+            g.grantee_agency_id == agency_id, g.subject_id.in_(subject_ids)
+        ):
+            grants.setdefault(grant.subject_id, []).append(grant)
         kinds: dict[uuid.UUID, set[str]] = {}
         for subject_id, kind in db.session.execute(
             select(LaoList.subject_id, LaoList.kind).where(LaoList.subject_id.in_(subject_ids))

@@ -23,7 +23,7 @@ from portal.access.decorators import requires
 from portal.access.gate import AccessDenied
 from portal.access.permissions import Permission
 from portal.core.actor import current_actor
-from portal.csods import forms, schemas, service
+from portal.csods import cases, forms, schemas, service
 from portal.csods.stages import STAGE_LABELS, Stage, Transition, allowed
 from portal.db.transaction import transaction
 from portal.subjects.views import refusal_page
@@ -184,7 +184,7 @@ def case_list() -> ResponseReturnValue:
     include_closed = request.args.get("closed") == "yes"
     start, end = _period(request.args.get("from", ""), request.args.get("to", ""))
     with transaction():
-        listing = service.case_list(
+        listing = cases.case_list(
             current_actor(),
             stage=Stage(stage) if stage in Stage.__members__ else None,
             officer_id=_uuid(officer),
@@ -197,7 +197,7 @@ def case_list() -> ResponseReturnValue:
             stages=STAGE_LABELS,
             chosen={"stage": stage, "officer": officer, "closed": include_closed},
             period=(start, end),
-            groups=service.OUTCOME_GROUPS,
+            groups=cases.OUTCOME_GROUPS,
             marking=service.CSODS_MARKING.banner,
             describe=service.describe,
         )

@@ -1,9 +1,9 @@
 """Grant life cycle: request, approve, refuse, grant, revoke, suspend, resume, renew.
 
-Every change is authorised and recorded by :func:`portal.access.gate.authorize_grant_change`
-(exactly one ``GRANT_CHANGED`` event in the caller's transaction) before anything is written;
-pages that show a subject's grants or its LAO lists open the subject through
-:func:`portal.access.gate.authorize`. Nothing here commits.
+Every change is authorised and recorded by
+:func:`portal.access.grant_changes.authorize_grant_change` (exactly one ``GRANT_CHANGED`` event
+in the caller's transaction) before anything is written; pages that show a subject's grants or
+its LAO lists open the subject through :func:`portal.access.gate.authorize`. Nothing here commits.
 
 Dates are whole days in UTC: a grant ending on a day ends at the first instant of the next
 day; one starting today starts now, by the database clock. Expiry is never stored: a grant is
@@ -16,8 +16,9 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 
-from portal.access import gate
-from portal.access.gate import GrantChange, Target
+from portal.access import gate, grant_changes
+from portal.access.gate import Target
+from portal.access.grant_changes import GrantChange
 from portal.access.models import AccessGrant, GrantStatus, ScopeKind
 from portal.access.permissions import Permission
 from portal.core.actor import Actor
@@ -127,7 +128,7 @@ def _detail(grant: AccessGrant) -> dict[str, str]:
 
 
 def _check(actor: Actor, change: GrantChange, grant: AccessGrant) -> None:
-    gate.check_grant_change(
+    grant_changes.check_grant_change(
         actor,
         change,
         subject_id=grant.subject_id,
@@ -141,7 +142,7 @@ def _check(actor: Actor, change: GrantChange, grant: AccessGrant) -> None:
 def _record_change(
     actor: Actor, change: GrantChange, grant: AccessGrant, *, justification: str | None = None
 ) -> None:
-    gate.authorize_grant_change(
+    grant_changes.authorize_grant_change(
         actor,
         change,
         grant_id=grant.id,
@@ -168,7 +169,7 @@ def grant_access(actor: Actor, *, subject_id: uuid.UUID, command: GrantCommand) 
     :raises Refused: for a grantee, record or window that cannot be accepted.
     """
     subject = find_subject(actor, subject_id, Permission.GRANT_MANAGE)
-    gate.check_grant_change(
+    grant_changes.check_grant_change(
         actor, GrantChange.GRANTED, subject_id=subject.id, owner_agency_id=subject.owning_agency_id
     )
     now = db_now()

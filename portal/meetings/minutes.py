@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 
-from portal.access import gate
-from portal.access.gate import GrantChange, Purpose
+from portal.access import gate, grant_changes
+from portal.access.gate import Purpose
+from portal.access.grant_changes import GrantChange
 from portal.access.models import AccessGrant, GrantStatus, ScopeKind, ViewProfile
 from portal.access.permissions import Permission
 from portal.core.actor import Actor
@@ -257,7 +258,7 @@ def _grant(
         created_at=now,
     )
     repository.add(grant)
-    gate.authorize_grant_change(
+    grant_changes.authorize_grant_change(
         actor,
         GrantChange.GRANTED,
         grant_id=grant.id,

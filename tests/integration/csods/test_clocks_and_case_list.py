@@ -14,7 +14,7 @@ from flask import Flask
 
 from portal.core.actor import Actor
 from portal.core.clock import ShiftedClock, db_now
-from portal.csods import service
+from portal.csods import cases, service
 from portal.csods.schemas import (
     ApplicationCommand,
     ChildCommand,
@@ -174,7 +174,7 @@ def test_legacy_totals_are_an_option(app: Flask, desk: Desk) -> None:
     assert desk.view(application_id).clocks.overall.target == timedelta(days=45)
 
 
-def _listing(desk: Desk, **kwargs: Any) -> service.CaseList:
+def _listing(desk: Desk, **kwargs: Any) -> cases.CaseList:
     options: dict[str, Any] = {
         "stage": None,
         "officer_id": None,
@@ -182,7 +182,7 @@ def _listing(desk: Desk, **kwargs: Any) -> service.CaseList:
         "period": (date(2026, 1, 1), date(2026, 12, 31)),
     }
     options.update(kwargs)
-    result: service.CaseList = desk.run(service.case_list, **options)
+    result: cases.CaseList = desk.run(cases.case_list, **options)
     return result
 
 

@@ -14,7 +14,7 @@ from portal.audit.models import AuditEventRow
 from portal.config import Settings
 from portal.core.actor import Actor
 from portal.core.clock import ShiftedClock
-from portal.csods import service
+from portal.csods import cases
 from portal.csods.models import CsodsApplication, CsodsDelivery, CsodsReferral
 from portal.csods.stages import Stage
 from portal.db.transaction import transaction
@@ -59,7 +59,7 @@ def test_demo_seed_loads_csods_applications_once(demo_app: Flask) -> None:
         supervisor = db.session.query(User).filter_by(email="csods.supervisor@police.demo").one()
         assert supervisor.id != officer.id
     with demo_app.app_context(), transaction():
-        listing = service.case_list(
+        listing = cases.case_list(
             actor,
             stage=None,
             officer_id=None,
