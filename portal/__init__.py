@@ -103,9 +103,11 @@ def _install_hooks(app: Flask, settings: Settings) -> None:
     headers.install(app, hsts=settings.hsts)
     register_error_handlers(app)
 
+    from portal.home import chrome
     from portal.home.navigation import nav_items
 
     app.jinja_env.globals["nav_items"] = nav_items
+    chrome.install(app.jinja_env.globals)
 
     @app.context_processor
     def page_globals() -> dict[str, object]:
