@@ -106,6 +106,8 @@ def profile(args: argparse.Namespace, tmp: Path, url: str) -> None:
         profiler.disable()
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
         pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+        if os.environ.get("PROFILE_DUMP"):
+            profiler.dump_stats(os.environ["PROFILE_DUMP"])
     print(
         f"{args.views} views: {elapsed / args.views * 1000:.2f} ms each (one process), "
         f"{cpu / args.views * 1000:.2f} ms of this process's CPU each "

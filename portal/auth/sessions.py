@@ -18,7 +18,7 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
@@ -135,6 +135,25 @@ def live_session_count(user_id: uuid.UUID, settings: Settings) -> int:
     return int(count)
 
 
+_LIVE_COLUMNS = select(
+    UserSession.id,
+    UserSession.user_id,
+    UserSession.data,
+    UserSession.created_at,
+    UserSession.last_seen_at,
+    UserSession.revoked_at,
+)
+
+
+class _SessionRow(Protocol):
+    id: str
+    user_id: uuid.UUID | None
+    data: str
+    created_at: datetime
+    last_seen_at: datetime
+    revoked_at: datetime | None
+
+
 class ServerSessionInterface(SessionInterface):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -148,7 +167,8 @@ class ServerSessionInterface(SessionInterface):
         token = request.cookies.get(self.settings.session_cookie_name)
         if not token or len(token) > 128:
             return ServerSession()
-        row = db.session.get(UserSession, token_hash(token))
+        # Plain values, not an ORM object: nothing about the session needs the identity map.
+        row = db.session.execute(_LIVE_COLUMNS.where(UserSession.id == token_hash(token))).first()
         now = db_now()
         if row is None or not self._is_live(row, now):
             return ServerSession()
@@ -160,7 +180,7 @@ class ServerSessionInterface(SessionInterface):
             data, row_id=row.id, user_id=row.user_id, last_seen_at=row.last_seen_at, opened_at=now
         )
 
-    def _is_live(self, row: UserSession, now: datetime) -> bool:
+    def _is_live(self, row: _SessionRow, now: datetime) -> bool:
         return (
             row.revoked_at is None
             and now - row.last_seen_at <= self.idle
