@@ -34,7 +34,7 @@ from portal.access.models import AccessGrant, ConfidentialityAcknowledgement, Vi
 from portal.access.permissions import Permission
 from portal.audit import events
 from portal.audit.events import ActorLike
-from portal.audit.recorder import record
+from portal.audit.recorder import PendingEvent, record, record_at_commit
 from portal.core.actor import Actor
 from portal.core.clock import db_now
 from portal.core.markings import Marking
@@ -124,12 +124,17 @@ class Decision:
     grant_id: uuid.UUID | None
     legal_gateway: str
     dp_condition: str
-    event_seq: int
+    _event: PendingEvent = field(repr=False, compare=False)
     _issuer: object = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self._issuer is not _GATE:
             raise TypeError("only portal.access.gate constructs a Decision")
+
+    @property
+    def event_seq(self) -> int:
+        """The access's event in the chain (writes it now if the commit has not yet)."""
+        return self._event.seq
 
 
 class AccessDenied(PortalError):
@@ -292,14 +297,16 @@ def authorize(
         recipients=recipients if purpose in _DISCLOSES else (),
         detail={"purpose": purpose.value.lower(), "permission": permission.value},
     )
-    seq = record(event)
+    # Written by the unit of work's last step, so the chain head is locked only for the
+    # insert and the commit, not while the page renders.
+    pending = record_at_commit(event, at=loaded.now)
     return Decision(
         target=target,
         scope=ViewProfile(outcome.scope),
         grant_id=outcome.grant_id,
         legal_gateway=outcome.legal_gateway,
         dp_condition=outcome.dp_condition,
-        event_seq=seq,
+        _event=pending,
         _issuer=_GATE,
     )
 
@@ -457,7 +464,7 @@ def authorize_list(
         for index in range(0, len(shown), _IDS_PER_VALUE):
             chunk = shown[index : index + _IDS_PER_VALUE]
             detail[f"ids_{index // _IDS_PER_VALUE + 1}"] = ",".join(str(i) for i in chunk)
-        seq = record(
+        pending = record_at_commit(
             events.processing(
                 events.EventType.CONSULTATION,
                 actor,
@@ -468,7 +475,8 @@ def authorize_list(
                 justification=outcome.justification,
                 marking=target.marking.banner,
                 detail=detail,
-            )
+            ),
+            at=loaded.now,
         )
         allowed[target.subject_id] = Decision(
             target=target,
@@ -476,7 +484,7 @@ def authorize_list(
             grant_id=outcome.grant_id,
             legal_gateway=outcome.legal_gateway,
             dp_condition=outcome.dp_condition,
-            event_seq=seq,
+            _event=pending,
             _issuer=_GATE,
         )
     return ListDecision(allowed=allowed, needs_acknowledgement=waiting)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -23,16 +23,31 @@ from sqlalchemy.orm import Session
 from portal.extensions import db
 
 _IN_TRANSACTION = "portal.in_transaction"
+_UNIT = "portal.unit_of_work"
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "portal_write_intent", default=False
 )
 
 RollbackHandler = Callable[[BaseException], None]
 _rollback_handlers: list[tuple[type[BaseException], RollbackHandler]] = []
+CommitHandler = Callable[[Session], None]
+_commit_handlers: list[CommitHandler] = []
 
 
 class NestedTransactionError(RuntimeError):
     """``transaction()`` was entered inside another ``transaction()``."""
+
+
+def before_commit(handler: CommitHandler) -> None:
+    """Run ``handler(session)`` as the last work of every unit of work, just before COMMIT.
+
+    The handler runs inside the transaction: whatever it writes commits with the rest, and if
+    it raises, the whole unit of work rolls back. The access log writes the events the gate
+    queued here, so the chain-head lock is held only for the insert and the commit. Registering
+    the same handler twice has no effect.
+    """
+    if handler not in _commit_handlers:
+        _commit_handlers.append(handler)
 
 
 def on_rollback(exc_type: type[BaseException], handler: RollbackHandler) -> None:
@@ -63,18 +78,24 @@ def transaction() -> Iterator[Session]:
         raise NestedTransactionError("transaction() is already open")
     _close_read(session)
     session.info[_IN_TRANSACTION] = True
+    session.info[_UNIT] = {}
     token = _write_intent.set(True)
     try:
         yield session
+        for handler in _commit_handlers:
+            handler(session)
         session.commit()
     except BaseException as exc:
         session.rollback()
+        # The unit's state (events queued for its commit, say) goes before any handler runs.
         session.info.pop(_IN_TRANSACTION, None)
+        session.info.pop(_UNIT, None)
         _write_intent.reset(token)
         _after_rollback(exc)
         raise
     finally:
         session.info.pop(_IN_TRANSACTION, None)
+        session.info.pop(_UNIT, None)
         if _write_intent.get():
             _write_intent.reset(token)
 
@@ -82,6 +103,19 @@ def transaction() -> Iterator[Session]:
 def in_transaction() -> bool:
     """True inside ``with transaction():`` (used by code that must only run inside one)."""
     return bool(db.session().info.get(_IN_TRANSACTION))
+
+
+def unit_state(session: Session | None = None) -> dict[str, Any]:
+    """Scratch state that lives exactly as long as the current ``transaction()``.
+
+    Dropped when the unit of work commits or rolls back, before any rollback handler runs.
+
+    :raises RuntimeError: outside ``transaction()``.
+    """
+    state = (session or db.session()).info.get(_UNIT)
+    if state is None:
+        raise RuntimeError("unit_state() is only available inside transaction()")
+    return cast(dict[str, Any], state)
 
 
 def _close_read(session: Session) -> None:

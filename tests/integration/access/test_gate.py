@@ -337,14 +337,14 @@ def test_acknowledging_another_agencys_grant_is_refused(world: Sharing) -> None:
 
 
 def test_decision_is_built_by_the_gate_only() -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"only portal\.access\.gate"):
         Decision(
             target=Target(uuid.uuid4(), uuid.uuid4(), Marking()),
             scope=ViewProfile.FULL,
             grant_id=None,
             legal_gateway="GW-CL-POLICING",
             dp_condition="DP3-S35-LE",
-            event_seq=1,
+            _event=None,
         )
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from portal.access.decorators import public
@@ -18,10 +18,11 @@ from portal.audit import events
 from portal.audit.chain import GENESIS_HASH, link_hash
 from portal.audit.events import canonical_json, search_columns
 from portal.audit.models import AuditEventRow, AuditHead
-from portal.audit.recorder import OutsideTransaction, record
+from portal.audit.recorder import OutsideTransaction, record, record_at_commit
 from portal.core.clock import ShiftedClock
 from portal.db.transaction import transaction
 from portal.extensions import db
+from tests.conftest import backend
 from tests.integration.audit.conftest import FakeActor, event_count, head_seq
 from tests.leaks import CONTENT_MARKER
 
@@ -260,3 +261,120 @@ def test_concurrent_writers_keep_the_chain_gapless_and_in_commit_order(
         assert row.prev_hash == previous
         previous = link_hash(previous, row.seq, row.body)
         assert row.row_hash == previous
+
+
+# --- Events queued for the commit (what the gate uses) ----------------------------------------
+
+
+def _in_session_count() -> int:
+    return int(db.session.execute(select(func.count()).select_from(AuditEventRow)).scalar_one())
+
+
+def test_a_queued_event_is_written_by_the_commit_and_not_before(
+    app: Flask, actor: FakeActor
+) -> None:
+    with app.app_context():
+        with transaction():
+            pending = record_at_commit(_consultation(actor))
+            assert _in_session_count() == 0  # nothing inserted, so the head is not locked yet
+        assert event_count(app) == 1
+        assert head_seq(app) == 1
+        assert pending.seq == 1
+
+
+def test_asking_for_a_queued_events_seq_writes_it_at_once_and_record_keeps_call_order(
+    app: Flask, actor: FakeActor
+) -> None:
+    with app.app_context():
+        with transaction():
+            first = record_at_commit(_consultation(actor, request_id="queued-1"))
+            second = record(_consultation(actor, request_id="direct-2"))
+            assert _in_session_count() == 2
+            third = record_at_commit(_consultation(actor, request_id="queued-3"))
+            assert third.seq == 3
+            assert _in_session_count() == 3
+        rows = db.session.execute(
+            select(AuditEventRow.seq, AuditEventRow.request_id).order_by(AuditEventRow.seq)
+        ).all()
+    assert (first.seq, second) == (1, 2)
+    assert [(r.seq, r.request_id) for r in rows] == [
+        (1, "queued-1"),
+        (2, "direct-2"),
+        (3, "queued-3"),
+    ]
+
+
+def test_a_queued_event_of_a_failed_unit_of_work_is_never_written(
+    app: Flask, actor: FakeActor
+) -> None:
+    with (  # noqa: PT012
+        app.app_context(),
+        pytest.raises(RuntimeError, match="injected"),
+        transaction(),
+    ):
+        record_at_commit(_consultation(actor, request_id="failed"))
+        raise RuntimeError("injected before the commit")
+    # The next unit of work writes only its own event: the dropped one does not come back.
+    with app.app_context():
+        with transaction():
+            record_at_commit(_consultation(actor, request_id="next"))
+        rows = db.session.execute(select(AuditEventRow.seq, AuditEventRow.request_id)).all()
+    assert [(r.seq, r.request_id) for r in rows] == [(1, "next")]
+
+
+def test_a_queued_event_whose_commit_fails_is_not_written(app: Flask, actor: FakeActor) -> None:
+    _deferred_fk_tables(app)
+    with (  # noqa: PT012
+        app.app_context(),
+        pytest.raises(DBAPIError, match=r"(?i)foreign key"),
+        transaction() as session,
+    ):
+        record_at_commit(_consultation(actor))
+        session.execute(text("INSERT INTO t_child (id, parent_id) VALUES (1, 999)"))
+    assert event_count(app) == 0
+    assert head_seq(app) == 0
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.skipif(backend() != "postgresql", reason="needs concurrent writers (PostgreSQL)")
+def test_a_unit_of_work_does_not_hold_the_chain_head_until_its_commit(
+    app: Flask, actor: FakeActor
+) -> None:
+    """While one access renders (event queued, not written) another commits its own event."""
+    queued, other_done = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def slow_page() -> None:
+        try:
+            with app.app_context():
+                with transaction():
+                    record_at_commit(_consultation(actor, request_id="slow-page"))
+                    queued.set()
+                    # If the queue had locked the head, the other writer could not finish.
+                    assert other_done.wait(timeout=10)
+                db.session.remove()
+        except BaseException as exc:
+            errors.append(exc)
+
+    def other_writer() -> None:
+        try:
+            assert queued.wait(timeout=10)
+            with app.app_context():
+                with transaction():
+                    record(_consultation(actor, request_id="other"))
+                db.session.remove()
+            other_done.set()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=slow_page), threading.Thread(target=other_writer)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors
+    with app.app_context():
+        rows = db.session.execute(
+            select(AuditEventRow.seq, AuditEventRow.request_id).order_by(AuditEventRow.seq)
+        ).all()
+    assert [(r.seq, r.request_id) for r in rows] == [(1, "other"), (2, "slow-page")]
