@@ -20,6 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from portal.db.writer_lock import writer_lock
 from portal.extensions import db
 
 _IN_TRANSACTION = "portal.in_transaction"
@@ -66,7 +67,8 @@ def transaction() -> Iterator[Session]:
 
     Any read-only transaction the request had already begun (loading the signed-in user, say)
     is closed first, so the unit of work starts fresh: on SQLite with ``BEGIN IMMEDIATE``, which
-    takes the write lock up front and keeps audit-chain order equal to commit order.
+    takes the write lock up front and keeps audit-chain order equal to commit order, after
+    queueing for it on the file lock of :mod:`portal.db.writer_lock`.
 
     On any exception the work is rolled back, the registered rollback handlers run, and the
     exception propagates; a failed commit propagates too, so no response is built from it.
@@ -77,6 +79,9 @@ def transaction() -> Iterator[Session]:
     if session.info.get(_IN_TRANSACTION):
         raise NestedTransactionError("transaction() is already open")
     _close_read(session)
+    writers = writer_lock(session.get_bind().engine.url)
+    held = writers.acquire()
+    queued = True
     session.info[_IN_TRANSACTION] = True
     session.info[_UNIT] = {}
     token = _write_intent.set(True)
@@ -87,10 +92,13 @@ def transaction() -> Iterator[Session]:
         session.commit()
     except BaseException as exc:
         session.rollback()
-        # The unit's state (events queued for its commit, say) goes before any handler runs.
+        # The unit's state (events queued for its commit, say) goes before any handler runs,
+        # and so does the writer queue: a handler may open a transaction of its own.
         session.info.pop(_IN_TRANSACTION, None)
         session.info.pop(_UNIT, None)
         _write_intent.reset(token)
+        queued = False
+        writers.release(held)
         _after_rollback(exc)
         raise
     finally:
@@ -98,6 +106,8 @@ def transaction() -> Iterator[Session]:
         session.info.pop(_UNIT, None)
         if _write_intent.get():
             _write_intent.reset(token)
+        if queued:
+            writers.release(held)
 
 
 def in_transaction() -> bool:
