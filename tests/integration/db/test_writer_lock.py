@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from portal.db import writer_lock as writer_lock_module
 from portal.db.transaction import transaction
 from portal.db.writer_lock import NoLock, WriterLock, writer_lock
 from portal.extensions import db
@@ -55,6 +56,29 @@ def test_a_writer_waits_for_another_process_and_goes_as_soon_as_it_releases(
     assert holder.exitcode == 0
     assert waited >= 0.3  # it queued behind the other process
     assert waited < 5  # and was woken, not left to time out
+
+
+def test_a_writer_queues_no_longer_than_sqlites_busy_timeout_then_leaves_it_to_sqlite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writer_lock_module, "WAIT_SECONDS", 0.2)
+    path = str(tmp_path / "portal.db.writers")
+    context = multiprocessing.get_context("fork")
+    held = context.Event()
+    holder = context.Process(target=_hold_for, args=(path, 2.0, held))
+    holder.start()
+    assert held.wait(timeout=10)
+    lock = WriterLock(path)
+    started = time.monotonic()
+    handle = lock.acquire()
+    waited = time.monotonic() - started
+    assert 0.2 <= waited < 1.5
+    assert _held_elsewhere(path)  # still the other process's
+    lock.release(handle)  # nothing to release; the other process keeps its lock
+    assert _held_elsewhere(path)
+    holder.join(timeout=10)
+    assert holder.exitcode == 0
+    assert not _held_elsewhere(path)
 
 
 def test_threads_of_one_process_queue_too(tmp_path: Path) -> None:
