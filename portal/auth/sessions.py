@@ -18,7 +18,7 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
@@ -145,15 +145,6 @@ _LIVE_COLUMNS = select(
 )
 
 
-class _SessionRow(Protocol):
-    id: str
-    user_id: uuid.UUID | None
-    data: str
-    created_at: datetime
-    last_seen_at: datetime
-    revoked_at: datetime | None
-
-
 class ServerSessionInterface(SessionInterface):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -170,7 +161,7 @@ class ServerSessionInterface(SessionInterface):
         # Plain values, not an ORM object: nothing about the session needs the identity map.
         row = db.session.execute(_LIVE_COLUMNS.where(UserSession.id == token_hash(token))).first()
         now = db_now()
-        if row is None or not self._is_live(row, now):
+        if row is None or not self._is_live(row.revoked_at, row.last_seen_at, row.created_at, now):
             return ServerSession()
         try:
             data = json.loads(row.data)
@@ -180,11 +171,17 @@ class ServerSessionInterface(SessionInterface):
             data, row_id=row.id, user_id=row.user_id, last_seen_at=row.last_seen_at, opened_at=now
         )
 
-    def _is_live(self, row: _SessionRow, now: datetime) -> bool:
+    def _is_live(
+        self,
+        revoked_at: datetime | None,
+        last_seen_at: datetime,
+        created_at: datetime,
+        now: datetime,
+    ) -> bool:
         return (
-            row.revoked_at is None
-            and now - row.last_seen_at <= self.idle
-            and now - row.created_at <= self.absolute
+            revoked_at is None
+            and now - last_seen_at <= self.idle
+            and now - created_at <= self.absolute
         )
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:

@@ -76,14 +76,9 @@ def service_navigation(
 
     ``account_slot`` is the page's own rendering (Markup); a plain string would be escaped.
     """
-    items = tuple((str(i["href"]), str(i["text"]), bool(i["active"])) for i in nav)
-    html = _cached(
-        "navigation",
-        (home_url, items),
-        home_url=home_url,
-        nav=[{"href": h, "text": t, "active": a} for h, t, a in items],
-        slot=_SLOT,
-    )
+    links = list(nav)
+    shape = tuple((str(i["href"]), str(i["text"]), bool(i["active"])) for i in links)
+    html = _cached("navigation", (home_url, shape), home_url=home_url, nav=links, slot=_SLOT)
     return html.replace(_SLOT, account_slot, 1)
 
 
