@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Uuid, column, select, table
 
@@ -25,6 +26,7 @@ from portal.access.models import (
 )
 from portal.access.policy import EXCLUSION, RESTRICTION, GrantFacts, LaoFacts
 from portal.core.clock import db_now
+from portal.db.statements import run, time_param, uuid_param, uuids_param
 from portal.extensions import db
 
 # The account table by name only: the kernel imports no feature (portal.users).
@@ -70,10 +72,8 @@ def lock_grants(*, agency_id: uuid.UUID, subject_id: uuid.UUID) -> tuple[GrantFa
     updates the row ``FOR UPDATE``) waits for this access to commit, and an access that starts
     after the revocation committed reads the grant revoked. Never writes.
     """
-    g = AccessGrant
-    return tuple(
-        _grants_read_for_share(g.grantee_agency_id == agency_id, g.subject_id == subject_id)
-    )
+    rows = run(_AGENCY_GRANTS, {"agency_id": agency_id, "subject_id": subject_id})
+    return tuple(_grant_facts(row) for row in rows)
 
 
 _GRANT_COLUMNS = (
@@ -93,27 +93,63 @@ _GRANT_COLUMNS = (
 )
 
 
+def _grant_facts(row: Any) -> GrantFacts:
+    return GrantFacts(
+        grant_id=row[0],
+        grantee_agency_id=row[1],
+        grantee_user_id=row[2],
+        subject_id=row[3],
+        scope_kind=row[4],
+        record_id=row[5],
+        view_profile=row[6],
+        status=row[7],
+        valid_from=row[8],
+        expires_at=row[9],
+        legal_gateway=row[10],
+        dp_condition=row[11],
+        justification=row[12],
+    )
+
+
 def _grants_read_for_share(*conditions: ColumnElement[bool]) -> list[GrantFacts]:
     """Grant rows matching ``conditions`` as plain values, read ``FOR SHARE``, in id order."""
     stmt = select(*_GRANT_COLUMNS).where(*conditions).order_by(AccessGrant.id)
-    return [
-        GrantFacts(
-            grant_id=row[0],
-            grantee_agency_id=row[1],
-            grantee_user_id=row[2],
-            subject_id=row[3],
-            scope_kind=row[4],
-            record_id=row[5],
-            view_profile=row[6],
-            status=row[7],
-            valid_from=row[8],
-            expires_at=row[9],
-            legal_gateway=row[10],
-            dp_condition=row[11],
-            justification=row[12],
-        )
-        for row in db.session.execute(stmt.with_for_update(read=True))
-    ]
+    return [_grant_facts(row) for row in db.session.execute(stmt.with_for_update(read=True))]
+
+
+# The reads of every single decision, built once (see portal.db.statements): the gate runs them
+# on every access, so their SQL and cache keys are worked out once per process.
+_AGENCY_GRANTS = (
+    select(*_GRANT_COLUMNS)
+    .where(
+        AccessGrant.grantee_agency_id == uuid_param("agency_id"),
+        AccessGrant.subject_id == uuid_param("subject_id"),
+    )
+    .order_by(AccessGrant.id)
+    .with_for_update(read=True)
+)
+_LAO_LISTS = select(LaoList.kind, LaoList.message).where(
+    LaoList.subject_id == uuid_param("subject_id")
+)
+_LAO_MEMBERS = select(LaoMember.kind, LaoMember.user_id).where(
+    LaoMember.subject_id == uuid_param("subject_id")
+)
+_ACCOUNT_STATUS = select(_USER_ACCOUNT.c.status).where(_USER_ACCOUNT.c.id == uuid_param("user_id"))
+_ACKNOWLEDGED = select(ConfidentialityAcknowledgement.grant_id).where(
+    ConfidentialityAcknowledgement.user_id == uuid_param("user_id"),
+    ConfidentialityAcknowledgement.grant_id.in_(uuids_param("grant_ids")),
+)
+_WINDOW = (
+    select(BreakGlassWindow.ends_at, BreakGlassWindow.reason)
+    .where(
+        BreakGlassWindow.user_id == uuid_param("user_id"),
+        BreakGlassWindow.subject_id == uuid_param("subject_id"),
+        BreakGlassWindow.started_at <= time_param("now"),
+        BreakGlassWindow.ends_at > time_param("now"),
+    )
+    .order_by(BreakGlassWindow.ends_at.desc())
+    .limit(1)
+)
 
 
 def lao_lists(subject_id: uuid.UUID) -> tuple[LaoFacts, dict[str, str]]:
@@ -121,16 +157,9 @@ def lao_lists(subject_id: uuid.UUID) -> tuple[LaoFacts, dict[str, str]]:
 
     A restriction list exists when it has a row or any member (an empty one admits nobody).
     """
-    lists = {
-        kind: message
-        for kind, message in db.session.execute(
-            select(LaoList.kind, LaoList.message).where(LaoList.subject_id == subject_id)
-        )
-    }
+    lists = {kind: message for kind, message in run(_LAO_LISTS, {"subject_id": subject_id})}
     members: dict[str, set[uuid.UUID]] = {EXCLUSION: set(), RESTRICTION: set()}
-    for kind, user_id in db.session.execute(
-        select(LaoMember.kind, LaoMember.user_id).where(LaoMember.subject_id == subject_id)
-    ):
+    for kind, user_id in run(_LAO_MEMBERS, {"subject_id": subject_id}):
         members.setdefault(kind, set()).add(user_id)
     # A restriction list exists if it has a row or any member (fails closed either way).
     has_restriction = RESTRICTION in lists or bool(members[RESTRICTION])
@@ -140,9 +169,7 @@ def lao_lists(subject_id: uuid.UUID) -> tuple[LaoFacts, dict[str, str]]:
 
 def account_active(user_id: uuid.UUID) -> bool:
     """Whether the account is active now (a disabled account opens nothing); never writes."""
-    status = db.session.execute(
-        select(_USER_ACCOUNT.c.status).where(_USER_ACCOUNT.c.id == user_id)
-    ).scalar_one_or_none()
+    status = run(_ACCOUNT_STATUS, {"user_id": user_id}).scalar_one_or_none()
     return status == _ACTIVE_STATUS
 
 
@@ -150,11 +177,7 @@ def acknowledged_grants(user_id: uuid.UUID, grant_ids: list[uuid.UUID]) -> froze
     """Which of ``grant_ids`` the user has acknowledged confidentiality under; never writes."""
     if not grant_ids:
         return frozenset()
-    ack = ConfidentialityAcknowledgement
-    rows = db.session.execute(
-        select(ack.grant_id).where(ack.user_id == user_id, ack.grant_id.in_(grant_ids))
-    ).scalars()
-    return frozenset(rows)
+    return frozenset(run(_ACKNOWLEDGED, {"user_id": user_id, "grant_ids": grant_ids}).scalars())
 
 
 @dataclass(frozen=True)
@@ -223,16 +246,5 @@ def break_glass_window(
     *, user_id: uuid.UUID, subject_id: uuid.UUID, now: datetime
 ) -> EmergencyWindow | None:
     """The user's break-glass window on the subject open at ``now`` (the latest), or None."""
-    w = BreakGlassWindow
-    row = db.session.execute(
-        select(w.ends_at, w.reason)
-        .where(
-            w.user_id == user_id,
-            w.subject_id == subject_id,
-            w.started_at <= now,
-            w.ends_at > now,
-        )
-        .order_by(w.ends_at.desc())
-        .limit(1)
-    ).one_or_none()
+    row = run(_WINDOW, {"user_id": user_id, "subject_id": subject_id, "now": now}).one_or_none()
     return None if row is None else EmergencyWindow(row[0], row[1])

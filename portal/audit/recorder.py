@@ -97,6 +97,8 @@ def write_pending(session: Session) -> None:
     queue: list[PendingEvent] = unit_state(session).pop(_PENDING, [])
     if not queue:
         return
+    # The unit's own changes go first, so the head lock is held for the events and COMMIT only.
+    session.flush()
     head = lock_head(session)
     for pending in queue:
         body = event_body(pending.event, pending.at)
@@ -111,12 +113,17 @@ def write_pending(session: Session) -> None:
             **search_columns(body),
         }
         # A Core insert of the table: half the cost of an ORM-enabled INSERT, no identity map.
-        session.execute(_INSERT_EVENT, row)
+        session.connection().execute(_INSERT_EVENT, row)
         pending._seq = seq
         head = Anchor(seq, row_hash)
 
 
 before_commit(write_pending)
+
+
+# Built once: every audited access runs one of them.
+_LOCK_HEAD_PG = text("SELECT seq, hash FROM audit_lock_head()")
+_HEAD_SQLITE = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)
 
 
 def lock_head(session: Session) -> Anchor:
@@ -127,11 +134,9 @@ def lock_head(session: Session) -> Anchor:
     that privilege). On SQLite the transaction already holds the write lock.
     """
     if session.get_bind().dialect.name == "postgresql":
-        row = session.execute(text("SELECT seq, hash FROM audit_lock_head()")).one_or_none()
+        row = session.connection().execute(_LOCK_HEAD_PG).one_or_none()
     else:
-        row = session.execute(
-            select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)
-        ).one_or_none()
+        row = session.connection().execute(_HEAD_SQLITE).one_or_none()
     if row is None:
         raise LogNotInitialised("the audit_head row is missing")
     return Anchor(int(row[0]), bytes(row[1]))

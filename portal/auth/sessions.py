@@ -28,6 +28,7 @@ from werkzeug.datastructures import CallbackDict
 from portal.auth.models import UserSession
 from portal.config import Settings
 from portal.core.clock import db_now
+from portal.db.statements import run, text_param
 from portal.db.transaction import transaction
 from portal.extensions import db
 
@@ -135,14 +136,15 @@ def live_session_count(user_id: uuid.UUID, settings: Settings) -> int:
     return int(count)
 
 
-_LIVE_COLUMNS = select(
+# Built once (see portal.db.statements): every request that carries a cookie runs it.
+_LIVE_ROW = select(
     UserSession.id,
     UserSession.user_id,
     UserSession.data,
     UserSession.created_at,
     UserSession.last_seen_at,
     UserSession.revoked_at,
-)
+).where(UserSession.id == text_param("token_hash"))
 
 
 class ServerSessionInterface(SessionInterface):
@@ -159,7 +161,7 @@ class ServerSessionInterface(SessionInterface):
         if not token or len(token) > 128:
             return ServerSession()
         # Plain values, not an ORM object: nothing about the session needs the identity map.
-        row = db.session.execute(_LIVE_COLUMNS.where(UserSession.id == token_hash(token))).first()
+        row = run(_LIVE_ROW, {"token_hash": token_hash(token)}).first()
         now = db_now()
         if row is None or not self._is_live(row.revoked_at, row.last_seen_at, row.created_at, now):
             return ServerSession()

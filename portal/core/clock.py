@@ -13,11 +13,12 @@ from typing import Protocol
 from flask import current_app
 from sqlalchemy import text
 
+from portal.db.statements import run
 from portal.extensions import db
 
 _SQL = {
-    "postgresql": "SELECT now()",
-    "sqlite": "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')",
+    "postgresql": text("SELECT now()"),
+    "sqlite": text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')"),
 }
 
 
@@ -29,8 +30,7 @@ class DatabaseClock:
     """The database's current time (the transaction's start time on PostgreSQL), in UTC."""
 
     def now(self) -> datetime:
-        session = db.session
-        value = session.execute(text(_SQL[session.get_bind().dialect.name])).scalar_one()
+        value = run(_SQL[db.session.get_bind().dialect.name]).scalar_one()
         moment = datetime.fromisoformat(value) if isinstance(value, str) else value
         if not isinstance(moment, datetime):
             raise TypeError("the database clock did not return a time")

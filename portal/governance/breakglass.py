@@ -28,6 +28,7 @@ from portal.core.actor import Actor
 from portal.core.clock import db_now
 from portal.core.identity import Clearance
 from portal.core.markings import combine
+from portal.db.statements import run, time_param, uuid_param
 from portal.extensions import db
 from portal.governance.alerts import raise_alert
 from portal.governance.models import AlertRule
@@ -165,10 +166,17 @@ def open_windows(user_id: uuid.UUID, *, now: datetime | None = None) -> list[Ope
     the banner costs no second clock query; the gate decides access at its own database time.
     """
     now = db_now() if now is None else now
-    w = BreakGlassWindow
-    rows = db.session.execute(
-        select(w.subject_id, w.ends_at)
-        .where(w.user_id == user_id, w.started_at <= now, w.ends_at > now)
-        .order_by(w.ends_at)
-    ).all()
+    rows = run(_OPEN_WINDOWS, {"user_id": user_id, "now": now}).all()
     return [OpenWindow(s, e) for s, e in rows]
+
+
+# Built once: the banner's read runs on every signed-in page.
+_OPEN_WINDOWS = (
+    select(BreakGlassWindow.subject_id, BreakGlassWindow.ends_at)
+    .where(
+        BreakGlassWindow.user_id == uuid_param("user_id"),
+        BreakGlassWindow.started_at <= time_param("now"),
+        BreakGlassWindow.ends_at > time_param("now"),
+    )
+    .order_by(BreakGlassWindow.ends_at)
+)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
+from portal.db.statements import uuid_param
 from portal.extensions import db
 from portal.records.models import SharedRecord
 
@@ -25,17 +26,17 @@ def lock_record(record_id: uuid.UUID) -> SharedRecord | None:
     ).scalar_one_or_none()
 
 
+# Built once: every subject page runs it (its SQL and cache key are worked out once a process).
+_FOR_SUBJECT = (
+    select(SharedRecord)
+    .where(SharedRecord.subject_id == uuid_param("subject_id"))
+    .order_by(SharedRecord.created_at.desc(), SharedRecord.id)
+)
+
+
 def list_records_for_subject(subject_id: uuid.UUID) -> Sequence[SharedRecord]:
     """Every record about the subject, newest first."""
-    return (
-        db.session.execute(
-            select(SharedRecord)
-            .where(SharedRecord.subject_id == subject_id)
-            .order_by(SharedRecord.created_at.desc(), SharedRecord.id)
-        )
-        .scalars()
-        .all()
-    )
+    return db.session.execute(_FOR_SUBJECT, {"subject_id": subject_id}).scalars().all()
 
 
 def add_record(record: SharedRecord) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from portal.access.models import AccessGrant, GrantStatus, LaoKind, LaoList, LaoMember
 from portal.agencies.models import Agency
+from portal.db.statements import run, uuids_param
 from portal.extensions import db
 from portal.records.models import SharedRecord
 from portal.subjects.models import Subject
@@ -78,11 +79,15 @@ def list_agencies() -> Sequence[Agency]:
     return db.session.execute(select(Agency).order_by(Agency.name)).scalars().all()
 
 
+# Built once: every subject page runs it.
+_AGENCY_NAMES = select(Agency.id, Agency.name).where(Agency.id.in_(uuids_param("agency_ids")))
+
+
 def agency_names(agency_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     if not agency_ids:
         return {}
-    rows = db.session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agency_ids)))
-    return {row.id: row.name for row in rows}
+    rows = run(_AGENCY_NAMES, {"agency_ids": sorted(agency_ids)})
+    return {agency_id: name for agency_id, name in rows}
 
 
 def _not_barred(user_id: uuid.UUID) -> ColumnElement[bool]:
