@@ -9,11 +9,12 @@ from datetime import datetime
 
 from sqlalchemy import and_, exists, not_, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
 from portal.access.models import AccessGrant, GrantStatus, LaoKind, LaoList, LaoMember
 from portal.agencies.models import Agency
-from portal.db.statements import run, uuids_param
+from portal.db.statements import run, uuid_param, uuids_param
 from portal.extensions import db
 from portal.records.models import SharedRecord
 from portal.subjects.models import Subject
@@ -34,8 +35,14 @@ class IdentifierInUse(Exception):
         self.field = field
 
 
+# Built once: every subject page runs it. The aliases are joined into the one SELECT.
+_SUBJECT = (
+    select(Subject).options(joinedload(Subject.aliases)).where(Subject.id == uuid_param("id"))
+)
+
+
 def find_subject(subject_id: uuid.UUID) -> Subject | None:
-    return db.session.get(Subject, subject_id)
+    return db.session.execute(_SUBJECT, {"id": subject_id}).unique().scalar_one_or_none()
 
 
 def lock_subject(subject_id: uuid.UUID) -> Subject | None:
