@@ -13,7 +13,6 @@ from typing import Protocol
 from flask import current_app
 from sqlalchemy import text
 
-from portal.db.statements import run
 from portal.extensions import db
 
 _SQL = {
@@ -30,7 +29,10 @@ class DatabaseClock:
     """The database's current time (the transaction's start time on PostgreSQL), in UTC."""
 
     def now(self) -> datetime:
-        value = run(_SQL[db.session.get_bind().dialect.name]).scalar_one()
+        # On the session's connection, without a flush: the time needs nothing the unit has
+        # pending (as the session's own execute of a text() statement never flushed either).
+        session = db.session
+        value = session.connection().execute(_SQL[session.get_bind().dialect.name]).scalar_one()
         moment = datetime.fromisoformat(value) if isinstance(value, str) else value
         if not isinstance(moment, datetime):
             raise TypeError("the database clock did not return a time")

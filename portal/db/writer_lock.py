@@ -18,6 +18,7 @@ most, then goes on without the queue and leaves the decision to SQLite, as befor
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import time
 
@@ -73,8 +74,12 @@ class NoLock:
 _NO_LOCK = NoLock()
 
 
+@functools.lru_cache(maxsize=64)
 def writer_lock(url: URL) -> WriterLock | NoLock:
-    """The writer queue for the database at ``url`` (a no-op unless it is a SQLite file)."""
+    """The writer queue for the database at ``url`` (a no-op unless it is a SQLite file).
+
+    Worked out once per database: every unit of work asks.
+    """
     database = url.database
     if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
         return _NO_LOCK

@@ -159,17 +159,6 @@ class OpenWindow:
     ends_at: datetime
 
 
-def open_windows(user_id: uuid.UUID, *, now: datetime | None = None) -> list[OpenWindow]:
-    """The user's break-glass windows open at ``now`` (for the banner); reads only.
-
-    ``now`` is the database time the request's session was opened at, when there is one, so
-    the banner costs no second clock query; the gate decides access at its own database time.
-    """
-    now = db_now() if now is None else now
-    rows = run(_OPEN_WINDOWS, {"user_id": user_id, "now": now}).all()
-    return [OpenWindow(s, e) for s, e in rows]
-
-
 # Built once: the banner's read runs on every signed-in page.
 _OPEN_WINDOWS = (
     select(BreakGlassWindow.subject_id, BreakGlassWindow.ends_at)
@@ -180,3 +169,14 @@ _OPEN_WINDOWS = (
     )
     .order_by(BreakGlassWindow.ends_at)
 )
+
+
+def open_windows(user_id: uuid.UUID, *, now: datetime | None = None) -> list[OpenWindow]:
+    """The user's break-glass windows open at ``now`` (for the banner); reads only.
+
+    ``now`` is the database time the request's session was opened at, when there is one, so
+    the banner costs no second clock query; the gate decides access at its own database time.
+    """
+    now = db_now() if now is None else now
+    rows = run(_OPEN_WINDOWS, {"user_id": user_id, "now": now}).all()
+    return [OpenWindow(s, e) for s, e in rows]

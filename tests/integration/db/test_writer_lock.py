@@ -38,19 +38,29 @@ def _hold_for(path: str, seconds: float, held: object) -> None:
     lock.release(handle)
 
 
-def test_a_writer_waits_for_another_process_and_goes_as_soon_as_it_releases(
-    tmp_path: Path,
-) -> None:
-    path = str(tmp_path / "portal.db.writers")
+def _acquire_while_another_process_holds(
+    path: str, seconds: float
+) -> tuple[WriterLock, int, float, multiprocessing.process.BaseProcess]:
+    """Start a process that holds the lock for ``seconds``, then queue for it here.
+
+    Returns the lock, its handle, how long the acquisition took and the holding process.
+    """
     context = multiprocessing.get_context("fork")
     held = context.Event()
-    holder = context.Process(target=_hold_for, args=(path, 0.5, held))
+    holder = context.Process(target=_hold_for, args=(path, seconds, held))
     holder.start()
     assert held.wait(timeout=10)
     lock = WriterLock(path)
     started = time.monotonic()
     handle = lock.acquire()
-    waited = time.monotonic() - started
+    return lock, handle, time.monotonic() - started, holder
+
+
+def test_a_writer_waits_for_another_process_and_goes_as_soon_as_it_releases(
+    tmp_path: Path,
+) -> None:
+    path = str(tmp_path / "portal.db.writers")
+    lock, handle, waited, holder = _acquire_while_another_process_holds(path, 0.5)
     lock.release(handle)
     holder.join(timeout=10)
     assert holder.exitcode == 0
@@ -63,15 +73,7 @@ def test_a_writer_queues_no_longer_than_sqlites_busy_timeout_then_leaves_it_to_s
 ) -> None:
     monkeypatch.setattr(writer_lock_module, "WAIT_SECONDS", 0.2)
     path = str(tmp_path / "portal.db.writers")
-    context = multiprocessing.get_context("fork")
-    held = context.Event()
-    holder = context.Process(target=_hold_for, args=(path, 2.0, held))
-    holder.start()
-    assert held.wait(timeout=10)
-    lock = WriterLock(path)
-    started = time.monotonic()
-    handle = lock.acquire()
-    waited = time.monotonic() - started
+    lock, handle, waited, holder = _acquire_while_another_process_holds(path, 2.0)
     assert 0.2 <= waited < 1.5
     assert _held_elsewhere(path)  # still the other process's
     lock.release(handle)  # nothing to release; the other process keeps its lock
