@@ -11,11 +11,23 @@ identity map can answer for the database.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Uuid, column, select, table
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Text,
+    Uuid,
+    column,
+    literal_column,
+    null,
+    select,
+    table,
+    union_all,
+)
 
 from portal.access.models import (
     AccessGrant,
@@ -30,7 +42,7 @@ from portal.db.statements import run, time_param, uuid_param, uuids_param
 from portal.extensions import db
 
 # The account table by name only: the kernel imports no feature (portal.users).
-_USER_ACCOUNT = table("user_account", column("id", Uuid()), column("status"))
+_USER_ACCOUNT = table("user_account", column("id", Uuid()), column("status", String(16)))
 _ACTIVE_STATUS = "active"
 
 
@@ -54,14 +66,30 @@ def load(
     """
     now = db_now()
     grants = lock_grants(agency_id=agency_id, subject_id=subject_id) if with_grants else ()
-    lao, messages = lao_lists(subject_id)
+    grant_ids = [grant.grant_id for grant in grants]
+    # The rest in one round trip: the LAO lists and members, the account, the acknowledgements.
+    list_rows: list[tuple[str, str]] = []
+    member_rows: list[tuple[str, uuid.UUID]] = []
+    status: str | None = None
+    acknowledged: set[uuid.UUID] = set()
+    params = {"subject_id": subject_id, "user_id": user_id, "grant_ids": grant_ids}
+    for part, kind, message, ref in run(_SUBJECT_AND_ACTOR, params):
+        if part == _PART_LIST:
+            list_rows.append((kind, message))
+        elif part == _PART_MEMBER:
+            member_rows.append((kind, ref))
+        elif part == _PART_ACCOUNT:
+            status = kind
+        elif part == _PART_ACKNOWLEDGED:
+            acknowledged.add(ref)
+    lao, messages = _lao_facts(list_rows, member_rows)
     return AccessFacts(
         now=now,
-        actor_active=account_active(user_id),
+        actor_active=status == _ACTIVE_STATUS,
         grants=grants,
         lao=lao,
         lao_messages=messages,
-        acknowledged=acknowledged_grants(user_id, [g.grant_id for g in grants]),
+        acknowledged=frozenset(acknowledged),
     )
 
 
@@ -139,6 +167,36 @@ _ACKNOWLEDGED = select(ConfidentialityAcknowledgement.grant_id).where(
     ConfidentialityAcknowledgement.user_id == uuid_param("user_id"),
     ConfidentialityAcknowledgement.grant_id.in_(uuids_param("grant_ids")),
 )
+# One decision's reads after the grants, as (part, kind, message, ref) rows in one round trip:
+# the subject's LAO lists (kind, message), their members (kind, user id), the actor's account
+# (status in ``kind``) and which of the grants read (``grant_ids``) the actor has acknowledged
+# confidentiality under (grant id in ``ref``).
+_PART_LIST, _PART_MEMBER, _PART_ACCOUNT, _PART_ACKNOWLEDGED = "list", "member", "account", "ack"
+_NO_TEXT = null().cast(Text())
+_NO_REF = null().cast(Uuid())
+_SUBJECT_AND_ACTOR = union_all(
+    select(
+        literal_column(f"'{_PART_LIST}'", Text()).label("part"),
+        LaoList.kind.label("kind"),
+        LaoList.message.label("message"),
+        _NO_REF.label("ref"),
+    ).where(LaoList.subject_id == uuid_param("subject_id")),
+    select(
+        literal_column(f"'{_PART_MEMBER}'", Text()), LaoMember.kind, _NO_TEXT, LaoMember.user_id
+    ).where(LaoMember.subject_id == uuid_param("subject_id")),
+    select(
+        literal_column(f"'{_PART_ACCOUNT}'", Text()), _USER_ACCOUNT.c.status, _NO_TEXT, _NO_REF
+    ).where(_USER_ACCOUNT.c.id == uuid_param("user_id")),
+    select(
+        literal_column(f"'{_PART_ACKNOWLEDGED}'", Text()),
+        _NO_TEXT,
+        _NO_TEXT,
+        ConfidentialityAcknowledgement.grant_id,
+    ).where(
+        ConfidentialityAcknowledgement.user_id == uuid_param("user_id"),
+        ConfidentialityAcknowledgement.grant_id.in_(uuids_param("grant_ids")),
+    ),
+)
 _WINDOW = (
     select(BreakGlassWindow.ends_at, BreakGlassWindow.reason)
     .where(
@@ -153,13 +211,22 @@ _WINDOW = (
 
 
 def lao_lists(subject_id: uuid.UUID) -> tuple[LaoFacts, dict[str, str]]:
-    """The subject's exclusion and restriction lists and their messages; never writes.
+    """The subject's exclusion and restriction lists and their messages; never writes."""
+    return _lao_facts(
+        run(_LAO_LISTS, {"subject_id": subject_id}), run(_LAO_MEMBERS, {"subject_id": subject_id})
+    )
+
+
+def _lao_facts(
+    list_rows: Iterable[tuple[str, str]], member_rows: Iterable[tuple[str, uuid.UUID]]
+) -> tuple[LaoFacts, dict[str, str]]:
+    """LAO facts from the list rows (kind, message) and member rows (kind, user id).
 
     A restriction list exists when it has a row or any member (an empty one admits nobody).
     """
-    lists = {kind: message for kind, message in run(_LAO_LISTS, {"subject_id": subject_id})}
+    lists = {kind: message for kind, message in list_rows}
     members: dict[str, set[uuid.UUID]] = {EXCLUSION: set(), RESTRICTION: set()}
-    for kind, user_id in run(_LAO_MEMBERS, {"subject_id": subject_id}):
+    for kind, user_id in member_rows:
         members.setdefault(kind, set()).add(user_id)
     # A restriction list exists if it has a row or any member (fails closed either way).
     has_restriction = RESTRICTION in lists or bool(members[RESTRICTION])

@@ -27,6 +27,7 @@ several records) is the least marking at least as restrictive as every part, and
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -303,11 +304,27 @@ class Marking:
 
         :raises MarkingError: for malformed JSON or any reason :meth:`from_dict` refuses.
         """
+        if isinstance(text, str) and cls is Marking:
+            return _stored(text)
+        return cls._parse(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> Marking:
         try:
             data = json.loads(text)
         except (TypeError, ValueError) as error:
             raise MarkingError("A stored marking must be JSON.") from error
         return cls.from_dict(data)
+
+
+@functools.lru_cache(maxsize=1024)
+def _stored(text: str) -> Marking:
+    """A stored marking, parsed once per process: a page reads the same few again and again.
+
+    A marking is immutable, so every caller may share one; a refused value raises each time
+    (exceptions are not cached).
+    """
+    return Marking._parse(text)
 
 
 _DICT_KEYS = frozenset(

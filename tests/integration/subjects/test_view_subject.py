@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import event
+
 from portal.access.models import ConfidentialityAcknowledgement
 from portal.core.markings import Marking
+from portal.extensions import db
 from tests.helpers import csrf_token
 from tests.integration.subjects.sharing import OFFICIAL, SUBJECT_VALUES, World
 from tests.leaks import CONTENT_MARKER
@@ -91,8 +94,6 @@ def test_first_opening_under_a_grant_asks_for_acknowledgement_then_opens(world, 
     assert agreed.status_code == 302
     assert agreed.headers["Location"] == f"/subjects/{subject_id}"
     with world.app.app_context():
-        from portal.extensions import db
-
         [ack] = db.session.query(ConfidentialityAcknowledgement).all()
         assert (ack.grant_id, ack.user_id) == (grant_id, world.people["csc"].id)
     opened = social.get(f"/subjects/{subject_id}")
@@ -279,3 +280,30 @@ def test_consultation_names_the_grant_and_its_lawful_basis(world, make_client):
     assert event.grant_id == grant_id
     assert (event.legal_gateway, event.dp_condition) == ("GW-CJA03-S325", "DP3-SCH8-4")
     assert event.marking == "OFFICIAL-SENSITIVE - PERSONAL DATA"
+
+
+def test_the_gates_reads_after_the_grants_take_one_round_trip(world, make_client):
+    # The LAO lists and members, the account's status and the acknowledgements come in one
+    # statement (a round trip each would cost every audited view on a networked database).
+    subject_id = world.subject()
+    world.grant(subject_id, "csc", profile="FULL", acknowledged=True)
+    social = world.browser(world.people["csc"], make_client)
+    seen: list[str] = []
+
+    def remember(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    with world.app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        assert social.get(f"/subjects/{subject_id}").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+
+    tables = ("FROM lao_list", "FROM lao_member", "FROM confidentiality_acknowledgement")
+    reads = [s for s in seen if any(table in s for table in tables)]
+    assert len(reads) == 1, reads
+    assert all(table in reads[0] for table in tables)
+    assert "FROM user_account WHERE user_account.id" in reads[0]
+    assert len(consultations(world, subject_id)) == 1

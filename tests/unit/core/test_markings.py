@@ -559,6 +559,24 @@ def test_from_json_with_malformed_text_is_rejected(text):
         Marking.from_json(text)
 
 
+@pytest.mark.parametrize("text", ["not json", '{"tier": "SECRET"}', '{"tier": "OFFICIAL", "x": 1}'])
+def test_a_refused_stored_marking_is_refused_every_time_it_is_read(text):
+    # Stored markings are parsed once per process; a refusal must never be remembered as a value.
+    for _ in range(3):
+        with pytest.raises(MarkingError):
+            Marking.from_json(text)
+
+
+def test_a_stored_marking_read_twice_is_the_same_immutable_value():
+    text = Marking(sensitive=True, descriptors=frozenset({Descriptor.PERSONAL_DATA})).to_json()
+    first, second = Marking.from_json(text), Marking.from_json(text)
+    assert first is second  # parsed once
+    assert first.sensitive
+    assert first.descriptors == {Descriptor.PERSONAL_DATA}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.sensitive = False  # type: ignore[misc]
+
+
 # --- reading a banner -----------------------------------------------------------------
 
 org_names = st.text(alphabet=string.ascii_letters + string.digits + " -'&().", max_size=30)
