@@ -8,13 +8,15 @@ time forward without waiting.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, cast
 
 from flask import current_app
 from sqlalchemy import text
 
 from portal.extensions import db
 
+#: Where the session keeps the database time it last read, with the transaction it was read in.
+_KNOWN = "portal.clock.now"
 _SQL = {
     "postgresql": text("SELECT now()"),
     "sqlite": text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')"),
@@ -31,14 +33,24 @@ class DatabaseClock:
     def now(self) -> datetime:
         # On the session's connection, without a flush: the time needs nothing the unit has
         # pending (as the session's own execute of a text() statement never flushed either).
-        session = db.session
-        value = session.connection().execute(_SQL[session.get_bind().dialect.name]).scalar_one()
+        session = db.session()
+        connection = session.connection()
+        dialect = connection.dialect.name
+        transaction = session.get_transaction()
+        if dialect == "postgresql":
+            # now() is the transaction's start: asked again in the same transaction, it is the
+            # same instant, so it is asked once per transaction.
+            known = session.info.get(_KNOWN)
+            if known is not None and known[0] is transaction:
+                return cast(datetime, known[1])
+        value = connection.execute(_SQL[dialect]).scalar_one()
         moment = datetime.fromisoformat(value) if isinstance(value, str) else value
         if not isinstance(moment, datetime):
             raise TypeError("the database clock did not return a time")
-        if moment.tzinfo is None:
-            return moment.replace(tzinfo=UTC)
-        return moment.astimezone(UTC)
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        if dialect == "postgresql":
+            session.info[_KNOWN] = (transaction, moment)
+        return moment
 
 
 class ShiftedClock:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, cast
 
+from flask import has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -65,10 +66,11 @@ def on_rollback(exc_type: type[BaseException], handler: RollbackHandler) -> None
 def transaction() -> Iterator[Session]:
     """Run one unit of work and commit it; the only commit in the portal.
 
-    Any read-only transaction the request had already begun (loading the signed-in user, say)
-    is closed first, so the unit of work starts fresh: on SQLite with ``BEGIN IMMEDIATE``, which
-    takes the write lock up front and keeps audit-chain order equal to commit order, after
-    queueing for it on the file lock of :mod:`portal.db.writer_lock`.
+    A read-only transaction already begun (loading the signed-in user, say) is closed first, so
+    the unit of work starts fresh: on SQLite with ``BEGIN IMMEDIATE``, which takes the write
+    lock up front and keeps audit-chain order equal to commit order, after queueing for it on
+    the file lock of :mod:`portal.db.writer_lock`. On PostgreSQL, inside a web request, the
+    unit of work continues the request's own read transaction instead (see :func:`_close_read`).
 
     On any exception the work is rolled back, the registered rollback handlers run, and the
     exception propagates; a failed commit propagates too, so no response is built from it.
@@ -129,10 +131,21 @@ def unit_state(session: Session | None = None) -> dict[str, Any]:
 
 
 def _close_read(session: Session) -> None:
+    """End the read-only transaction already begun, unless the unit of work may continue it.
+
+    On PostgreSQL (READ COMMITTED: every statement sees what was committed before it began,
+    whenever its transaction began) the unit of work continues a read transaction this same web
+    request began, checking the session and loading the user a moment earlier: two round trips
+    fewer on every page, and the database time (``now()``, the transaction's start) is the
+    instant the request was checked at. A read begun outside a request (a CLI command, which
+    may have waited on its user) is ended, so time is never judged at a stale instant.
+    """
     if not session.in_transaction():
         return
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("changes were made outside transaction()")
+    if has_request_context() and session.get_bind().dialect.name == "postgresql":
+        return
     # Nothing was written: ending it with COMMIT keeps the loaded objects (no expiry).
     session.commit()
 

@@ -1,0 +1,90 @@
+"""Where a unit of work's transaction starts, and how often the database time is asked.
+
+On PostgreSQL a page's unit of work continues the read transaction its request began (checking
+the session, loading the user); outside a request, and always on SQLite (``BEGIN IMMEDIATE``),
+it starts its own. PostgreSQL's ``now()`` is the transaction's start, so it is asked once per
+transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import event
+
+from portal.core.clock import db_now
+from portal.core.identity import Role
+from portal.db.transaction import transaction
+from portal.extensions import db
+from tests.conftest import backend
+from tests.helpers import sign_in
+
+_CLOCK = {"SELECT now()", "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')"}
+
+
+@pytest.fixture
+def seen(app: Flask) -> Iterator[dict[str, Any]]:
+    """What the engine runs: statements, and transactions begun (the connection-level event)."""
+    record: dict[str, Any] = {"statements": [], "begins": 0}
+
+    def statement(_conn: Any, _cursor: Any, text: str, *_args: Any) -> None:
+        record["statements"].append(" ".join(text.split()))
+
+    def begin(_conn: Any) -> None:
+        record["begins"] += 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "begin", begin)
+    yield record
+    event.remove(engine, "before_cursor_execute", statement)
+    event.remove(engine, "begin", begin)
+
+
+def test_a_signed_in_page_is_one_transaction_on_postgresql_and_two_on_sqlite(
+    app, client, factories, clock, seen
+):
+    clock.advance(timedelta(seconds=31))  # a fresh TOTP step for the sign-in
+    user = factories.user(roles=(Role.PROBATION_OFFICER,))
+    assert sign_in(app, client, user).status_code == 302
+    assert client.get("/shared").status_code == 200  # the first page may refresh last_seen_at
+    seen["statements"].clear()
+    seen["begins"] = 0
+
+    assert client.get("/shared").status_code == 200  # a page rendered in a unit of work
+
+    # PostgreSQL: the session check's read transaction is the page's unit of work. SQLite: the
+    # read is ended and the unit starts with BEGIN IMMEDIATE.
+    assert seen["begins"] == (1 if backend() == "postgresql" else 2)
+    # The page's decision time: on PostgreSQL the session check's instant (one transaction, one
+    # now()); SQLite asks again in the unit of work.
+    assert sum(s in _CLOCK for s in seen["statements"]) == (1 if backend() == "postgresql" else 2)
+
+
+def test_outside_a_request_a_unit_of_work_starts_its_own_transaction(app):
+    # A CLI command may read, wait on its user, then write: its unit must judge time afresh.
+    with app.app_context():
+        read_at = db_now()  # begins a read transaction
+        time.sleep(0.05)
+        with transaction():
+            unit_at = db_now()
+    assert unit_at - read_at >= timedelta(milliseconds=40)
+
+
+def test_the_database_time_is_asked_once_per_transaction_on_postgresql(app, seen):
+    with app.app_context():
+        with transaction():
+            first, second = db_now(), db_now()
+        asked_in_first = sum(s in _CLOCK for s in seen["statements"])
+        time.sleep(0.01)
+        with transaction():
+            later = db_now()
+    assert asked_in_first == (1 if backend() == "postgresql" else 2)
+    assert first <= second < later
+    assert sum(s in _CLOCK for s in seen["statements"]) == asked_in_first + 1
