@@ -212,9 +212,9 @@ _WINDOW = (
 
 def lao_lists(subject_id: uuid.UUID) -> tuple[LaoFacts, dict[str, str]]:
     """The subject's exclusion and restriction lists and their messages; never writes."""
-    return _lao_facts(
-        run(_LAO_LISTS, {"subject_id": subject_id}), run(_LAO_MEMBERS, {"subject_id": subject_id})
-    )
+    lists = run(_LAO_LISTS, {"subject_id": subject_id}).all()
+    members = run(_LAO_MEMBERS, {"subject_id": subject_id}).all()
+    return _lao_facts(lists, members)
 
 
 def _lao_facts(
