@@ -139,22 +139,20 @@ def _grant_facts(row: Any) -> GrantFacts:
     )
 
 
+# Grant rows as plain values, read ``FOR SHARE``, in id order (conditions added by each use).
+_GRANTS_FOR_SHARE = select(*_GRANT_COLUMNS).order_by(AccessGrant.id).with_for_update(read=True)
+
+
 def _grants_read_for_share(*conditions: ColumnElement[bool]) -> list[GrantFacts]:
     """Grant rows matching ``conditions`` as plain values, read ``FOR SHARE``, in id order."""
-    stmt = select(*_GRANT_COLUMNS).where(*conditions).order_by(AccessGrant.id)
-    return [_grant_facts(row) for row in db.session.execute(stmt.with_for_update(read=True))]
+    return [_grant_facts(row) for row in db.session.execute(_GRANTS_FOR_SHARE.where(*conditions))]
 
 
 # The reads of every single decision, built once (see portal.db.statements): the gate runs them
 # on every access, so their SQL and cache keys are worked out once per process.
-_AGENCY_GRANTS = (
-    select(*_GRANT_COLUMNS)
-    .where(
-        AccessGrant.grantee_agency_id == uuid_param("agency_id"),
-        AccessGrant.subject_id == uuid_param("subject_id"),
-    )
-    .order_by(AccessGrant.id)
-    .with_for_update(read=True)
+_AGENCY_GRANTS = _GRANTS_FOR_SHARE.where(
+    AccessGrant.grantee_agency_id == uuid_param("agency_id"),
+    AccessGrant.subject_id == uuid_param("subject_id"),
 )
 _LAO_LISTS = select(LaoList.kind, LaoList.message).where(
     LaoList.subject_id == uuid_param("subject_id")
@@ -175,26 +173,24 @@ _PART_LIST, _PART_MEMBER, _PART_ACCOUNT, _PART_ACKNOWLEDGED = "list", "member", 
 _NO_TEXT = null().cast(Text())
 _NO_REF = null().cast(Uuid())
 _SUBJECT_AND_ACTOR = union_all(
-    select(
+    # The four reads above, each with its own conditions, padded to the same four columns.
+    _LAO_LISTS.with_only_columns(
         literal_column(f"'{_PART_LIST}'", Text()).label("part"),
         LaoList.kind.label("kind"),
         LaoList.message.label("message"),
         _NO_REF.label("ref"),
-    ).where(LaoList.subject_id == uuid_param("subject_id")),
-    select(
+    ),
+    _LAO_MEMBERS.with_only_columns(
         literal_column(f"'{_PART_MEMBER}'", Text()), LaoMember.kind, _NO_TEXT, LaoMember.user_id
-    ).where(LaoMember.subject_id == uuid_param("subject_id")),
-    select(
+    ),
+    _ACCOUNT_STATUS.with_only_columns(
         literal_column(f"'{_PART_ACCOUNT}'", Text()), _USER_ACCOUNT.c.status, _NO_TEXT, _NO_REF
-    ).where(_USER_ACCOUNT.c.id == uuid_param("user_id")),
-    select(
+    ),
+    _ACKNOWLEDGED.with_only_columns(
         literal_column(f"'{_PART_ACKNOWLEDGED}'", Text()),
         _NO_TEXT,
         _NO_TEXT,
         ConfidentialityAcknowledgement.grant_id,
-    ).where(
-        ConfidentialityAcknowledgement.user_id == uuid_param("user_id"),
-        ConfidentialityAcknowledgement.grant_id.in_(uuids_param("grant_ids")),
     ),
 )
 _WINDOW = (

@@ -36,8 +36,8 @@ class DatabaseClock:
         session = db.session()
         connection = session.connection()
         dialect = connection.dialect.name
-        transaction = session.get_transaction()
-        if dialect == "postgresql":
+        transaction = session.get_transaction() if dialect == "postgresql" else None
+        if transaction is not None:
             # now() is the transaction's start: asked again in the same transaction, it is the
             # same instant, so it is asked once per transaction.
             known = session.info.get(_KNOWN)
@@ -48,7 +48,7 @@ class DatabaseClock:
         if not isinstance(moment, datetime):
             raise TypeError("the database clock did not return a time")
         moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-        if dialect == "postgresql":
+        if transaction is not None:
             session.info[_KNOWN] = (transaction, moment)
         return moment
 
