@@ -17,6 +17,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from portal.config import ROOT, Settings
 from portal.core import headers
 from portal.core.clock import DatabaseClock
+from portal.core.templating import PortalEnvironment
 from portal.db.transaction import configure_engine
 from portal.extensions import csrf, db, login_manager, migrate
 
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         static_folder=None,
         instance_path=str(settings.instance_path),
     )
+    app.jinja_environment = PortalEnvironment
     _configure(app, settings)
     _init_extensions(app, settings)
     _install_hooks(app, settings)
