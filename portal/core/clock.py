@@ -1,8 +1,10 @@
 """Time that decides validity comes from the database clock.
 
 Grant expiry, session timeouts and audit times are judged against the database's ``now``, not
-the web server's, so that every process agrees. Tests install a :class:`ShiftedClock` to move
-time forward without waiting.
+the web server's, so that every process agrees. The embedded SQLite database has no clock of its
+own: its ``now`` is the operating system's clock of the machine every process of the portal runs
+on, the one Python reads, so there it is read without a statement. Tests install a
+:class:`ShiftedClock` to move time forward without waiting.
 """
 
 from __future__ import annotations
@@ -17,10 +19,7 @@ from portal.extensions import db
 
 #: Where the session keeps the database time it last read, with the transaction it was read in.
 _KNOWN = "portal.clock.now"
-_SQL = {
-    "postgresql": text("SELECT now()"),
-    "sqlite": text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')"),
-}
+_NOW = text("SELECT now()")
 
 
 class Clock(Protocol):
@@ -28,23 +27,28 @@ class Clock(Protocol):
 
 
 class DatabaseClock:
-    """The database's current time (the transaction's start time on PostgreSQL), in UTC."""
+    """The database's current time (the transaction's start time on PostgreSQL), in UTC.
+
+    On SQLite, the time of the machine the database file is on (SQLite's own ``'now'``).
+    """
 
     def now(self) -> datetime:
+        session = db.session()
+        if session.get_bind().dialect.name != "postgresql":
+            # SQLite's 'now' is this machine's clock, as datetime.now() is (to the millisecond
+            # rather than the microsecond): asking it through a statement only adds the statement.
+            return datetime.now(UTC)
         # On the session's connection, without a flush: the time needs nothing the unit has
         # pending (as the session's own execute of a text() statement never flushed either).
-        session = db.session()
         connection = session.connection()
-        dialect = connection.dialect.name
-        transaction = session.get_transaction() if dialect == "postgresql" else None
+        transaction = session.get_transaction()
         if transaction is not None:
             # now() is the transaction's start: asked again in the same transaction, it is the
             # same instant, so it is asked once per transaction.
             known = session.info.get(_KNOWN)
             if known is not None and known[0] is transaction:
                 return cast(datetime, known[1])
-        value = connection.execute(_SQL[dialect]).scalar_one()
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        moment = connection.execute(_NOW).scalar_one()
         if not isinstance(moment, datetime):
             raise TypeError("the database clock did not return a time")
         moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

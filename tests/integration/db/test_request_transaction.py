@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from portal.core.clock import db_now
 from portal.core.identity import Role
@@ -63,14 +63,35 @@ def test_a_signed_in_page_is_one_transaction_on_postgresql_and_two_on_sqlite(
     # read is ended and the unit starts with BEGIN IMMEDIATE.
     assert seen["begins"] == (1 if backend() == "postgresql" else 2)
     # The page's decision time: on PostgreSQL the session check's instant (one transaction, one
-    # now()); SQLite asks again in the unit of work.
-    assert sum(s in _CLOCK for s in seen["statements"]) == (1 if backend() == "postgresql" else 2)
+    # now()); SQLite's clock is the machine's, read without a statement.
+    assert sum(s in _CLOCK for s in seen["statements"]) == (1 if backend() == "postgresql" else 0)
+
+
+def _naive_utc(value: datetime | str) -> datetime:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def test_the_clock_is_the_databases_own_now_in_utc(app, seen):
+    own = {
+        "postgresql": "SELECT now()",
+        "sqlite": "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')",
+    }[backend()]
+    with app.app_context(), transaction():
+        before = db.session.execute(text(own)).scalar_one()
+        moment = db_now()
+        after = db.session.execute(text(own)).scalar_one()
+    before, after = (_naive_utc(v) for v in (before, after))
+    assert moment.utcoffset() == timedelta(0)
+    # SQLite's 'now' is to the millisecond; the clock's reading lies between the two.
+    naive = moment.replace(tzinfo=None)
+    assert before - timedelta(milliseconds=1) <= naive <= after + timedelta(milliseconds=1)
 
 
 def test_outside_a_request_a_unit_of_work_starts_its_own_transaction(app):
     # A CLI command may read, wait on its user, then write: its unit must judge time afresh.
     with app.app_context():
-        read_at = db_now()  # begins a read transaction
+        read_at = db_now()  # on PostgreSQL, begins a read transaction
         time.sleep(0.05)
         with transaction():
             unit_at = db_now()
@@ -85,6 +106,7 @@ def test_the_database_time_is_asked_once_per_transaction_on_postgresql(app, seen
         time.sleep(0.01)
         with transaction():
             later = db_now()
-    assert asked_in_first == (1 if backend() == "postgresql" else 2)
+    on_postgresql = backend() == "postgresql"
+    assert asked_in_first == (1 if on_postgresql else 0)
     assert first <= second < later
-    assert sum(s in _CLOCK for s in seen["statements"]) == asked_in_first + 1
+    assert sum(s in _CLOCK for s in seen["statements"]) == (2 if on_postgresql else 0)
