@@ -1,9 +1,11 @@
 """What ``make bench`` profiling changed in the audited view's hot path, held by tests.
 
 - A signed-in request judges "does ``last_seen_at`` need refreshing?" against the database time
-  it opened the session at: one clock query per request, not a second one (and a second read
-  transaction) after the response is built. The refresh itself still happens once the session
-  has been idle for ``session_touch_seconds``, and never before.
+  it opened the session at: at most one clock query per request (none on SQLite), not a second
+  one (and a second read transaction) after the response is built. The refresh itself still
+  happens once the session has been idle for ``session_touch_seconds``, and never before.
+- Every page's templates check their imports' globals with one set operation: the app renders
+  through :class:`portal.core.templating.PortalEnvironment`.
 - The output schemas that reduce a subject or record to a scope's fields are built once per field
   set, and still give exactly the allowed fields.
 """
@@ -133,3 +135,11 @@ def test_record_output_gives_exactly_the_allowed_fields_each_time():
         }
     assert record_output(record, frozenset()) == {}
     assert "body_html" in RecordFullSchema._declared_fields
+
+
+def test_the_app_renders_through_the_portal_environment(app):
+    with app.app_context():
+        template = app.jinja_env.get_template("subjects/show.html")
+    # A plain set: the import check's difference is computed in C, not over a ChainMap's KeysView.
+    assert isinstance(template.globals.keys(), set)
+    assert template.globals.keys() >= {"url_for", "csrf_token", "nav_items"}
