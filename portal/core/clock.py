@@ -35,25 +35,23 @@ class DatabaseClock:
     def now(self) -> datetime:
         session = db.session()
         if session.get_bind().dialect.name != "postgresql":
-            # SQLite's 'now' is this machine's clock, as datetime.now() is (to the millisecond
-            # rather than the microsecond): asking it through a statement only adds the statement.
+            # SQLite's 'now' reads this machine's clock, as datetime.now() does (SQLite keeps
+            # milliseconds, Python microseconds): a statement would only add its own cost.
             return datetime.now(UTC)
         # On the session's connection, without a flush: the time needs nothing the unit has
         # pending (as the session's own execute of a text() statement never flushed either).
         connection = session.connection()
+        # now() is the transaction's start: asked again in the same transaction, it is the same
+        # instant, so it is asked once per transaction (connection() has begun one).
         transaction = session.get_transaction()
-        if transaction is not None:
-            # now() is the transaction's start: asked again in the same transaction, it is the
-            # same instant, so it is asked once per transaction.
-            known = session.info.get(_KNOWN)
-            if known is not None and known[0] is transaction:
-                return cast(datetime, known[1])
+        known = session.info.get(_KNOWN)
+        if known is not None and known[0] is transaction:
+            return cast(datetime, known[1])
         moment = connection.execute(_NOW).scalar_one()
         if not isinstance(moment, datetime):
             raise TypeError("the database clock did not return a time")
         moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-        if transaction is not None:
-            session.info[_KNOWN] = (transaction, moment)
+        session.info[_KNOWN] = (transaction, moment)
         return moment
 
 

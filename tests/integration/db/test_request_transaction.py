@@ -72,7 +72,7 @@ def _naive_utc(value: datetime | str) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
-def test_the_clock_is_the_databases_own_now_in_utc(app, seen):
+def test_the_clock_is_the_databases_own_now_in_utc(app):
     own = {
         "postgresql": "SELECT now()",
         "sqlite": "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')",
