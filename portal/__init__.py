@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask, g
+from flask import typing as ft
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
@@ -18,16 +19,26 @@ from portal.config import ROOT, Settings
 from portal.core import headers
 from portal.core.clock import DatabaseClock
 from portal.core.templating import PortalEnvironment
-from portal.db.transaction import configure_engine
+from portal.db.transaction import configure_engine, run_again_if_stale
 from portal.extensions import csrf, db, login_manager, migrate
 
-__all__ = ["create_app"]
+__all__ = ["PortalFlask", "create_app"]
+
+
+class PortalFlask(Flask):
+    """Flask, with a request whose reading unit of work went stale run again, lock first.
+
+    See ``transaction(reads_only=True)`` in :mod:`portal.db.transaction`.
+    """
+
+    def dispatch_request(self) -> ft.ResponseReturnValue:
+        return run_again_if_stale(super().dispatch_request)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the portal. With no argument, settings come from the environment (strict)."""
     settings = settings or Settings.from_env()
-    app = Flask(
+    app = PortalFlask(
         __name__,
         template_folder=None,
         static_folder=None,

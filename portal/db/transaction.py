@@ -14,10 +14,10 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from flask import has_request_context
-from sqlalchemy import event
+from flask import has_request_context, request
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,16 @@ _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "portal_write_intent", default=False
 )
 
+#: Set while a request runs again after :class:`StaleRead`: every unit takes the lock first.
+_lock_first: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "portal_lock_first", default=False
+)
+#: In a request's WSGI environ once one of its units of work has committed.
+_COMMITTED = "portal.unit_committed"
+_SAFE_METHODS = frozenset({"GET", "HEAD"})
+_FACT_VERSION = text("SELECT version FROM fact_version WHERE id = 1")
+T = TypeVar("T")
+
 RollbackHandler = Callable[[BaseException], None]
 _rollback_handlers: list[tuple[type[BaseException], RollbackHandler]] = []
 CommitHandler = Callable[[Session], None]
@@ -38,6 +48,18 @@ _commit_handlers: list[CommitHandler] = []
 
 class NestedTransactionError(RuntimeError):
     """``transaction()`` was entered inside another ``transaction()``."""
+
+
+class StaleRead(RuntimeError):
+    """What a ``reads_only`` unit read changed before its events could be written.
+
+    Nothing was written. :func:`run_again_if_stale` (the portal's request dispatch) runs the
+    request again with every unit taking the lock first.
+    """
+
+
+class WriteInReadsOnlyUnit(RuntimeError):
+    """A ``transaction(reads_only=True)`` unit tried to change something other than the log."""
 
 
 def before_commit(handler: CommitHandler) -> None:
@@ -63,7 +85,7 @@ def on_rollback(exc_type: type[BaseException], handler: RollbackHandler) -> None
 
 
 @contextmanager
-def transaction() -> Iterator[Session]:
+def transaction(*, reads_only: bool = False) -> Iterator[Session]:
     """Run one unit of work and commit it; the only commit in the portal.
 
     A read-only transaction already begun (loading the signed-in user, say) is closed first, so
@@ -71,6 +93,12 @@ def transaction() -> Iterator[Session]:
     lock up front and keeps audit-chain order equal to commit order, after queueing for it on
     the file lock of :mod:`portal.db.writer_lock`. On PostgreSQL, inside a web request, the
     unit of work continues the request's own read transaction instead (see :func:`_close_read`).
+
+    ``reads_only=True`` declares a unit that changes nothing but the access log (a page that
+    shows protected data and records that it did). It may not add, change or delete anything
+    else (:class:`WriteInReadsOnlyUnit`). On SQLite, in a GET request, such a unit reads and
+    renders without the write lock and takes it only to write its events (see
+    :func:`_reads_first`); everywhere else it runs as any other unit.
 
     On any exception the work is rolled back, the registered rollback handlers run, and the
     exception propagates; a failed commit propagates too, so no response is built from it.
@@ -80,6 +108,9 @@ def transaction() -> Iterator[Session]:
     session = db.session()
     if session.info.get(_IN_TRANSACTION):
         raise NestedTransactionError("transaction() is already open")
+    if reads_only and _may_read_first(session):
+        yield from _reads_first(session)
+        return
     _close_read(session)
     writers = writer_lock(session.get_bind().engine.url)
     held = writers.acquire()
@@ -89,9 +120,12 @@ def transaction() -> Iterator[Session]:
     token = _write_intent.set(True)
     try:
         yield session
+        if reads_only:
+            _refuse_changes(session)
         for handler in _commit_handlers:
             handler(session)
         session.commit()
+        _committed()
     except BaseException as exc:
         session.rollback()
         # The unit's state (events queued for its commit, say) goes before any handler runs,
@@ -110,6 +144,104 @@ def transaction() -> Iterator[Session]:
             _write_intent.reset(token)
         if queued:
             writers.release(held)
+
+
+def _may_read_first(session: Session) -> bool:
+    """A ``reads_only`` unit reads first on SQLite, in a GET request nothing has committed in.
+
+    Only then can :class:`StaleRead` be answered by running the request again: a GET changes
+    nothing, and no earlier unit of the request would be repeated.
+    """
+    return (
+        not _lock_first.get()
+        and has_request_context()
+        and request.method in _SAFE_METHODS
+        and not request.environ.get(_COMMITTED)
+        and session.get_bind().dialect.name == "sqlite"
+    )
+
+
+def _reads_first(session: Session) -> Iterator[Session]:
+    """A ``reads_only`` unit on SQLite: read and render first, then lock, check, write, commit.
+
+    SQLite has one write lock, and a unit that begins ``BEGIN IMMEDIATE`` holds it while it
+    reads, decides and renders, so every page waits for every other. Here the unit instead
+    continues the request's read transaction (one snapshot: the session check, the user, the
+    page), with the connection refusing writes (``PRAGMA query_only``), and notes
+    ``fact_version``, which triggers advance on every change to every table but the access
+    log's own (migration 0007). The snapshot then ends, the unit queues for the lock as any
+    writer does, and the commit handlers write its events in a ``BEGIN IMMEDIATE`` transaction.
+    That commits only if ``fact_version`` is unchanged: nothing the gate decided on or the page
+    shows has changed, so the events are what a unit holding the lock throughout would have
+    written, in the order it would have written them. If it has changed, nothing is written and
+    :class:`StaleRead` is raised for the request to run again, lock first.
+    """
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("changes were made outside transaction()")
+    session.info[_IN_TRANSACTION] = True
+    session.info[_UNIT] = {}
+    try:
+        # The connection itself, so the pragma is undone even if the unit's transaction failed.
+        raw = session.connection().connection.dbapi_connection
+        if raw is None:  # pragma: no cover - a checked-out connection always has one
+            raise RuntimeError("no database connection")
+        raw.execute("PRAGMA query_only = 1")
+        try:
+            yield session
+            _refuse_changes(session)
+            read_at = session.connection().execute(_FACT_VERSION).scalar_one()
+        finally:
+            raw.execute("PRAGMA query_only = 0")
+        session.commit()  # ends the snapshot; nothing was written
+        writers = writer_lock(session.get_bind().engine.url)
+        held = writers.acquire()
+        token = _write_intent.set(True)
+        try:
+            for handler in _commit_handlers:
+                handler(session)
+            if session.in_transaction():  # a handler wrote: under the lock since its BEGIN
+                if session.connection().execute(_FACT_VERSION).scalar_one() != read_at:
+                    raise StaleRead("what the page read changed before its events were written")
+                session.commit()
+                _committed()
+        except BaseException:
+            session.rollback()  # before the queue moves on: SQLite's lock goes with it
+            raise
+        finally:
+            _write_intent.reset(token)
+            writers.release(held)
+    except BaseException as exc:
+        session.rollback()
+        session.info.pop(_IN_TRANSACTION, None)
+        session.info.pop(_UNIT, None)
+        if not isinstance(exc, StaleRead):
+            _after_rollback(exc)
+        raise
+    finally:
+        session.info.pop(_IN_TRANSACTION, None)
+        session.info.pop(_UNIT, None)
+
+
+def _refuse_changes(session: Session) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise WriteInReadsOnlyUnit("a reads_only unit of work may only write access-log events")
+
+
+def _committed() -> None:
+    if has_request_context():
+        request.environ[_COMMITTED] = True
+
+
+def run_again_if_stale(dispatch: Callable[[], T]) -> T:
+    """Run ``dispatch`` (a request's view); after :class:`StaleRead`, once more, lock first."""
+    try:
+        return dispatch()
+    except StaleRead:
+        token = _lock_first.set(True)
+        try:
+            return dispatch()
+        finally:
+            _lock_first.reset(token)
 
 
 def in_transaction() -> bool:

@@ -57,7 +57,7 @@ def add_record(subject_id: uuid.UUID) -> ResponseReturnValue:
 @requires(Permission.SUBJECT_READ)
 def show_record(record_id: uuid.UUID) -> ResponseReturnValue:
     try:
-        with transaction():
+        with transaction(reads_only=True):
             view = service.view_record(current_actor(), record_id=record_id)
             page = render_template("records/show.html", view=view)
     except AcknowledgementRequired:

@@ -71,7 +71,7 @@ def create_subject() -> ResponseReturnValue:
 @requires(Permission.SUBJECT_READ)
 def show_subject(subject_id: uuid.UUID) -> ResponseReturnValue:
     try:
-        with transaction():
+        with transaction(reads_only=True):
             view = service.view_subject(current_actor(), subject_id=subject_id)
             page = render_template("subjects/show.html", view=view)
     except AcknowledgementRequired:

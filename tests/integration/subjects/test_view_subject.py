@@ -4,13 +4,18 @@ under a grant; print as a DISCLOSURE; revocation and expiry apply to the very ne
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import event
 
+import portal.subjects.views as views
 from portal.access.models import ConfidentialityAcknowledgement
 from portal.core.markings import Marking
 from portal.extensions import db
+from tests.conftest import backend
 from tests.helpers import csrf_token
 from tests.integration.subjects.sharing import OFFICIAL, SUBJECT_VALUES, World
 from tests.leaks import CONTENT_MARKER
@@ -135,6 +140,46 @@ def test_revocation_applies_to_the_very_next_request(world, make_client):
     assert CONTENT_MARKER not in body
     assert "FAIRWEATHER" not in body
     assert len(consultations(world, subject_id)) == 1
+
+
+@pytest.mark.skipif(backend() != "sqlite", reason="SQLite reads before it locks")
+def test_a_grant_revoked_while_the_page_renders_refuses_the_view(
+    world: World, make_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subject_id = world.subject()
+    world.record(subject_id, body="shared words")
+    grant_id = world.grant(subject_id, "csc", profile="SUMMARY", acknowledged=True)
+    social = world.browser(world.people["csc"], make_client)
+    before = len(world.events())
+
+    rendered = views.render_template
+    renders: list[str] = []
+
+    def render_then_revoke(*args: Any, **kwargs: Any) -> str:
+        page = rendered(*args, **kwargs)
+        renders.append(page)
+        if len(renders) == 1:  # the grant is revoked while this page renders
+            # Another process: it would give up at once if the page held the write lock.
+            other = sqlite3.connect(world.app.config["SQLALCHEMY_DATABASE_URI"][10:], timeout=0)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute(
+                    "UPDATE access_grant SET status = 'REVOKED' WHERE id = ?", (grant_id.hex,)
+                )
+                other.execute("COMMIT")
+            finally:
+                other.close()
+        return page
+
+    monkeypatch.setattr(views, "render_template", render_then_revoke)
+    response = social.get(f"/subjects/{subject_id}")
+
+    # Read and rendered under the live grant, once; the second run found it gone.
+    assert ["shared words" in page for page in renders] == [True, False]
+    assert response.status_code == 404  # the grant had gone before the view could be logged
+    assert "shared words" not in response.get_data(as_text=True)
+    new = world.events()[before:]
+    assert [(e.event_type, e.outcome) for e in new] == [("AUTHZ_FAIL", "denied")]
 
 
 def test_expiry_is_judged_at_the_moment_of_access(world, make_client, clock):
