@@ -183,7 +183,7 @@ def case_list() -> ResponseReturnValue:
     officer = request.args.get("officer", "")
     include_closed = request.args.get("closed") == "yes"
     start, end = _period(request.args.get("from", ""), request.args.get("to", ""))
-    with transaction():
+    with transaction(reads_only=True):
         listing = cases.case_list(
             current_actor(),
             stage=Stage(stage) if stage in Stage.__members__ else None,
@@ -230,7 +230,7 @@ def record_application() -> ResponseReturnValue:
 @bp.get("/applications/<uuid:application_id>")
 @requires(SIGNED_IN)
 def show_application(application_id: uuid.UUID) -> ResponseReturnValue:
-    with transaction():
+    with transaction(reads_only=True):
         view = service.view_application(current_actor(), application_id=application_id)
         page = render_template(
             "csods/show.html",

@@ -76,7 +76,7 @@ def _load(form: FlaskForm, schema: Schema, command: type[C]) -> C | None:
 @bp.get("/subjects/<uuid:subject_id>/grants")
 @requires(Permission.GRANT_MANAGE)
 def list_grants(subject_id: uuid.UUID) -> ResponseReturnValue:
-    with transaction():
+    with transaction(reads_only=True):
         page = pages.subject_grants(current_actor(), subject_id=subject_id)
         html = render_template("grants/list.html", page=page)
     return html
@@ -123,7 +123,7 @@ def request_access() -> ResponseReturnValue:
 @bp.get("/grants/requests")
 @requires(Permission.GRANT_MANAGE)
 def pending_requests() -> ResponseReturnValue:
-    with transaction():
+    with transaction(reads_only=True):
         requests = pages.pending_requests(current_actor())
         html = render_template("grants/requests.html", requests=requests)
     return html
@@ -132,7 +132,7 @@ def pending_requests() -> ResponseReturnValue:
 def _summary_page(
     grant_id: uuid.UUID, template: str, form: object, **extra: object
 ) -> ResponseReturnValue:
-    with transaction():
+    with transaction(reads_only=True):
         summary = pages.grant_summary(current_actor(), grant_id=grant_id)
         html = render_template(template, form=form, summary=summary, **extra)
     return html

@@ -55,7 +55,7 @@ def _errors(form: object, refused: service.Refused) -> None:
 @bp.get("/subjects/<uuid:subject_id>/meetings")
 @requires(Permission.MEETING_WRITE)
 def list_meetings(subject_id: uuid.UUID) -> ResponseReturnValue:
-    with transaction():
+    with transaction(reads_only=True):
         subject, rows = service.list_meetings(current_actor(), subject_id=subject_id)
         page = render_template("meetings/list.html", subject=subject, rows=rows)
     return page
@@ -120,7 +120,7 @@ def _edit_page(form: MeetingForm, meeting_id: uuid.UUID) -> ResponseReturnValue:
 @requires(Permission.SUBJECT_READ)
 def show_meeting(meeting_id: uuid.UUID, number: int | None = None) -> ResponseReturnValue:
     try:
-        with transaction():
+        with transaction(reads_only=True):
             view = service.view_meeting(current_actor(), meeting_id=meeting_id, number=number)
             page = render_template(
                 "meetings/show.html", view=view, approve=ApproveForm(), amend=AmendForm()
@@ -131,7 +131,7 @@ def show_meeting(meeting_id: uuid.UUID, number: int | None = None) -> ResponseRe
 
 
 def _acknowledge_first(meeting_id: uuid.UUID) -> ResponseReturnValue:
-    with transaction():
+    with transaction(reads_only=True):
         subject_id = service.subject_of_meeting(meeting_id)
     if subject_id is None:
         return refusal_page(AccessDenied("not_found"))
@@ -243,7 +243,7 @@ def our_actions() -> ResponseReturnValue:
     filters = _filters()
     page_number = request.args.get("page", "1")
     number = int(page_number) if page_number.isdigit() and len(page_number) < 6 else 1
-    with transaction():
+    with transaction(reads_only=True):
         listing = actions.list_our_actions(current_actor(), filters=filters, page=number)
         page = render_template("meetings/our_actions.html", listing=listing, filters=filters)
     return page

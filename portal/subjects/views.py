@@ -32,7 +32,7 @@ ACKNOWLEDGED = "You have agreed to the confidentiality statement"
 @bp.get("/subjects/")
 @requires(Permission.SUBJECT_WRITE)
 def list_subjects() -> ResponseReturnValue:
-    with transaction():
+    with transaction(reads_only=True):
         listing = service.list_own_subjects(current_actor())
         page = render_template("subjects/list.html", listing=listing)
     return page
@@ -41,7 +41,7 @@ def list_subjects() -> ResponseReturnValue:
 @bp.get("/shared")
 @requires(Permission.SUBJECT_READ)
 def shared_with_agency() -> ResponseReturnValue:
-    with transaction():
+    with transaction(reads_only=True):
         shared = service.list_shared_with_agency(current_actor())
         page = render_template("subjects/shared.html", shared=shared)
     return page

@@ -48,7 +48,7 @@ def _settings() -> Settings:
 @bp.get("/")
 @requires(Permission.USERS_MANAGE)
 def list_users() -> ResponseReturnValue:
-    with transaction():
+    with transaction(reads_only=True):
         users = service.list_agency_users(current_actor())
         page = render_template("users/list.html", users=users)
     return page
@@ -77,7 +77,7 @@ def add_user() -> ResponseReturnValue:
 @bp.get("/<uuid:user_id>")
 @requires(Permission.USERS_MANAGE)
 def show_user(user_id: uuid.UUID) -> ResponseReturnValue:
-    with transaction():
+    with transaction(reads_only=True):
         details = service.get_user_details(current_actor(), user_id=user_id, settings=_settings())
         page = render_template("users/show.html", details=details)
     return page
