@@ -5,6 +5,8 @@ under a grant; print as a DISCLOSURE; revocation and expiry apply to the very ne
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +16,7 @@ from sqlalchemy import event
 import portal.subjects.views as views
 from portal.access.models import ConfidentialityAcknowledgement
 from portal.core.markings import Marking
+from portal.db import transaction as unit_of_work
 from portal.extensions import db
 from tests.conftest import backend
 from tests.helpers import csrf_token
@@ -180,6 +183,59 @@ def test_a_grant_revoked_while_the_page_renders_refuses_the_view(
     assert "shared words" not in response.get_data(as_text=True)
     new = world.events()[before:]
     assert [(e.event_type, e.outcome) for e in new] == [("AUTHZ_FAIL", "denied")]
+
+
+@pytest.mark.skipif(backend() != "sqlite", reason="SQLite reads before it locks")
+def test_views_racing_other_writers_log_exactly_one_consultation_each(
+    world: World, make_client: Any, monkeypatch: pytest.MonkeyPatch, clock: Any
+) -> None:
+    subject_id = world.subject()
+    world.record(subject_id, body="shared words")
+    world.grant(subject_id, "csc", profile="SUMMARY", acknowledged=True)
+    browsers = []
+    for _ in range(3):  # three sessions of one user: each sign-in needs a fresh TOTP step
+        clock.advance(timedelta(seconds=31))
+        browsers.append(world.browser(world.people["csc"], make_client))
+    stale: list[int] = []
+
+    class CountedStaleRead(unit_of_work.StaleRead):
+        def __init__(self, *args: Any) -> None:
+            stale.append(1)
+            super().__init__(*args)
+
+    monkeypatch.setattr(unit_of_work, "StaleRead", CountedStaleRead)
+    stop = threading.Event()
+    statuses: list[int] = []
+
+    def keep_renaming_the_police() -> None:  # another user editing while the pages are read
+        other = sqlite3.connect(world.app.config["SQLALCHEMY_DATABASE_URI"][10:], timeout=10)
+        try:
+            while not stop.is_set():
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("UPDATE agency SET name = name WHERE id = ?", (world.police.id.hex,))
+                other.execute("COMMIT")
+                time.sleep(0.002)
+        finally:
+            other.close()
+
+    def view(browser: Any) -> None:
+        for _ in range(12):
+            response = browser.get(f"/subjects/{subject_id}")
+            statuses.append(response.status_code)
+
+    churn = threading.Thread(target=keep_renaming_the_police)
+    viewers = [threading.Thread(target=view, args=(browser,)) for browser in browsers]
+    churn.start()
+    for thread in viewers:
+        thread.start()
+    for thread in viewers:
+        thread.join()
+    stop.set()
+    churn.join()
+
+    assert statuses == [200] * 36
+    assert stale, "no page was read while something changed: the race was not exercised"
+    assert len(consultations(world, subject_id)) == 36  # one per page shown, none for a stale run
 
 
 def test_expiry_is_judged_at_the_moment_of_access(world, make_client, clock):
