@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
 
 from portal.auth.totp import code_at
 from tests.leaks import remember_secret
@@ -58,3 +60,14 @@ def session_cookie(client: FlaskClient, app: Flask) -> str | None:
     if cookie:
         remember_secret(cookie.value)
     return cookie.value if cookie else None
+
+
+def other_sqlite_connection(app: Flask, *, timeout: float = 0.0) -> sqlite3.Connection:
+    """Another process's connection to the app's SQLite file, outside the portal's code.
+
+    With the default ``timeout`` it gives up at once if another connection holds the write lock.
+    Transactions are its caller's (``BEGIN IMMEDIATE`` ... ``COMMIT``).
+    """
+    database = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
+    assert database, "not a SQLite file"
+    return sqlite3.connect(database, timeout=timeout, isolation_level=None)

@@ -115,31 +115,25 @@ def transaction(*, reads_only: bool = False) -> Iterator[Session]:
     writers = writer_lock(session.get_bind().engine.url)
     held = writers.acquire()
     queued = True
-    session.info[_IN_TRANSACTION] = True
-    session.info[_UNIT] = {}
+    _open_unit(session)
     token = _write_intent.set(True)
     try:
         yield session
         if reads_only:
             _refuse_changes(session)
-        for handler in _commit_handlers:
-            handler(session)
-        session.commit()
-        _committed()
+        _commit_unit(session)
     except BaseException as exc:
         session.rollback()
         # The unit's state (events queued for its commit, say) goes before any handler runs,
         # and so does the writer queue: a handler may open a transaction of its own.
-        session.info.pop(_IN_TRANSACTION, None)
-        session.info.pop(_UNIT, None)
+        _close_unit(session)
         _write_intent.reset(token)
         queued = False
         writers.release(held)
         _after_rollback(exc)
         raise
     finally:
-        session.info.pop(_IN_TRANSACTION, None)
-        session.info.pop(_UNIT, None)
+        _close_unit(session)
         if _write_intent.get():
             _write_intent.reset(token)
         if queued:
@@ -176,10 +170,8 @@ def _reads_first(session: Session) -> Iterator[Session]:
     written, in the order it would have written them. If it has changed, nothing is written and
     :class:`StaleRead` is raised for the request to run again, lock first.
     """
-    if session.new or session.dirty or session.deleted:
-        raise RuntimeError("changes were made outside transaction()")
-    session.info[_IN_TRANSACTION] = True
-    session.info[_UNIT] = {}
+    _refuse_outside_changes(session)
+    _open_unit(session)
     try:
         # The connection itself, so the pragma is undone even if the unit's transaction failed.
         raw = session.connection().connection.dbapi_connection
@@ -189,7 +181,7 @@ def _reads_first(session: Session) -> Iterator[Session]:
         try:
             yield session
             _refuse_changes(session)
-            read_at = session.connection().execute(_FACT_VERSION).scalar_one()
+            read_at = _fact_version(session)
         finally:
             raw.execute("PRAGMA query_only = 0")
         session.commit()  # ends the snapshot; nothing was written
@@ -197,13 +189,7 @@ def _reads_first(session: Session) -> Iterator[Session]:
         held = writers.acquire()
         token = _write_intent.set(True)
         try:
-            for handler in _commit_handlers:
-                handler(session)
-            if session.in_transaction():  # a handler wrote: under the lock since its BEGIN
-                if session.connection().execute(_FACT_VERSION).scalar_one() != read_at:
-                    raise StaleRead("what the page read changed before its events were written")
-                session.commit()
-                _committed()
+            _commit_unit(session, read_at=read_at)
         except BaseException:
             session.rollback()  # before the queue moves on: SQLite's lock goes with it
             raise
@@ -212,24 +198,58 @@ def _reads_first(session: Session) -> Iterator[Session]:
             writers.release(held)
     except BaseException as exc:
         session.rollback()
-        session.info.pop(_IN_TRANSACTION, None)
-        session.info.pop(_UNIT, None)
+        _close_unit(session)
         if not isinstance(exc, StaleRead):
             _after_rollback(exc)
         raise
     finally:
-        session.info.pop(_IN_TRANSACTION, None)
-        session.info.pop(_UNIT, None)
+        _close_unit(session)
+
+
+def _open_unit(session: Session) -> None:
+    session.info[_IN_TRANSACTION] = True
+    session.info[_UNIT] = {}
+
+
+def _close_unit(session: Session) -> None:
+    session.info.pop(_IN_TRANSACTION, None)
+    session.info.pop(_UNIT, None)
+
+
+def _commit_unit(session: Session, *, read_at: int | None = None) -> None:
+    """The unit's last step: the commit handlers (the access log's events), then COMMIT.
+
+    ``read_at`` is the ``fact_version`` a reads-first unit read at: if a handler wrote, which
+    holds the lock from its ``BEGIN IMMEDIATE``, the version must still be that.
+
+    :raises StaleRead: the version has moved; nothing is committed.
+    """
+    for handler in _commit_handlers:
+        handler(session)
+    began = session.in_transaction()
+    if began and read_at is not None and _fact_version(session) != read_at:
+        raise StaleRead("what the page read changed before its events were written")
+    session.commit()
+    if began and has_request_context():
+        request.environ[_COMMITTED] = True
+
+
+def _fact_version(session: Session) -> int:
+    return int(session.connection().execute(_FACT_VERSION).scalar_one())
+
+
+def _has_changes(session: Session) -> bool:
+    return bool(session.new or session.dirty or session.deleted)
+
+
+def _refuse_outside_changes(session: Session) -> None:
+    if _has_changes(session):
+        raise RuntimeError("changes were made outside transaction()")
 
 
 def _refuse_changes(session: Session) -> None:
-    if session.new or session.dirty or session.deleted:
+    if _has_changes(session):
         raise WriteInReadsOnlyUnit("a reads_only unit of work may only write access-log events")
-
-
-def _committed() -> None:
-    if has_request_context():
-        request.environ[_COMMITTED] = True
 
 
 def run_again_if_stale(dispatch: Callable[[], T]) -> T:
@@ -274,8 +294,7 @@ def _close_read(session: Session) -> None:
     """
     if not session.in_transaction():
         return
-    if session.new or session.dirty or session.deleted:
-        raise RuntimeError("changes were made outside transaction()")
+    _refuse_outside_changes(session)
     if has_request_context() and session.get_bind().dialect.name == "postgresql":
         return
     # Nothing was written: ending it with COMMIT keeps the loaded objects (no expiry).

@@ -23,6 +23,7 @@ from portal.audit.recorder import record_at_commit
 from portal.db.transaction import StaleRead, WriteInReadsOnlyUnit, transaction
 from portal.extensions import db
 from tests.conftest import backend
+from tests.helpers import other_sqlite_connection
 
 sqlite_only = pytest.mark.skipif(backend() != "sqlite", reason="SQLite's one write lock")
 
@@ -40,20 +41,8 @@ def _events(app: Flask) -> int:
         return int(db.session.query(AuditEventRow).count())
 
 
-def _database_file(app: Flask) -> str:
-    with app.app_context():
-        database = db.engine.url.database
-    assert database
-    return database
-
-
-def _other_writer(app: Flask) -> sqlite3.Connection:
-    """Another process's view of the file: it gives up at once if the write lock is taken."""
-    return sqlite3.connect(_database_file(app), timeout=0, isolation_level=None)
-
-
 def _rename_an_agency(app: Flask, agency_id: uuid.UUID) -> None:
-    other = _other_writer(app)
+    other = other_sqlite_connection(app)
     try:
         other.execute("BEGIN IMMEDIATE")
         other.execute("UPDATE agency SET name = name || '.' WHERE id = ?", (agency_id.hex,))
@@ -110,7 +99,7 @@ def test_a_reads_only_unit_holds_no_lock_until_its_events_and_writes_them(
     with app.test_request_context("/", method="GET"), transaction(reads_only=True):
         assert db.session.get(Agency, agency_id) is not None
         record_at_commit(_an_event(agency_id))
-        other = _other_writer(app)
+        other = other_sqlite_connection(app)
         try:  # another writer gets in at once: nothing holds the lock while the page reads
             other.execute("BEGIN IMMEDIATE")
             other.execute("ROLLBACK")
@@ -127,7 +116,7 @@ def test_outside_a_get_request_a_reads_only_unit_takes_the_lock_first(
     context = app.test_request_context("/", method=method) if method else app.app_context()
     with context, transaction(reads_only=True):
         assert db.session.get(Agency, agency_id) is not None
-        other = _other_writer(app)
+        other = other_sqlite_connection(app)
         try:
             with pytest.raises(sqlite3.OperationalError, match="locked"):
                 other.execute("BEGIN IMMEDIATE")

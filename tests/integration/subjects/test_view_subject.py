@@ -4,7 +4,6 @@ under a grant; print as a DISCLOSURE; revocation and expiry apply to the very ne
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from datetime import timedelta
@@ -19,7 +18,7 @@ from portal.core.markings import Marking
 from portal.db import transaction as unit_of_work
 from portal.extensions import db
 from tests.conftest import backend
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, other_sqlite_connection
 from tests.integration.subjects.sharing import OFFICIAL, SUBJECT_VALUES, World
 from tests.leaks import CONTENT_MARKER
 
@@ -163,7 +162,7 @@ def test_a_grant_revoked_while_the_page_renders_refuses_the_view(
         renders.append(page)
         if len(renders) == 1:  # the grant is revoked while this page renders
             # Another process: it would give up at once if the page held the write lock.
-            other = sqlite3.connect(world.app.config["SQLALCHEMY_DATABASE_URI"][10:], timeout=0)
+            other = other_sqlite_connection(world.app)
             try:
                 other.execute("BEGIN IMMEDIATE")
                 other.execute(
@@ -208,7 +207,7 @@ def test_views_racing_other_writers_log_exactly_one_consultation_each(
     statuses: list[int] = []
 
     def keep_renaming_the_police() -> None:  # another user editing while the pages are read
-        other = sqlite3.connect(world.app.config["SQLALCHEMY_DATABASE_URI"][10:], timeout=10)
+        other = other_sqlite_connection(world.app, timeout=10)
         try:
             while not stop.is_set():
                 other.execute("BEGIN IMMEDIATE")
