@@ -147,27 +147,31 @@ def start_session(session: ServerSession, *, user: User, method: str, now: datet
     return str(next_url)
 
 
-def sign_out(session: ServerSession, *, user: User) -> None:
+def sign_out(session: ServerSession, actor: Actor) -> None:
     """End this browser's session; writes one LOGOUT event in the caller's transaction."""
     if session.row_id is not None:
         revoke_sessions(row_ids=[session.row_id], reason=SessionEndReason.SIGNED_OUT, now=db_now())
-    recorder.record(events.logout(user_id=user.id, agency_id=user.agency_id))
+    recorder.record(events.logout(user_id=actor.user_id, agency_id=actor.agency_id))
     session.end()
 
 
 def change_password(
     session: ServerSession,
     settings: Settings,
+    actor: Actor,
     *,
-    user: User,
     current_password: str,
     new_password: str,
 ) -> str | None:
     """Change the signed-in user's password; returns a problem to show, or None on success.
 
-    Every session of the user ends, including copies of this browser's cookie; this browser
-    continues on a fresh session.
+    The account row is read here, locked, in the caller's transaction. Every session of the
+    user ends, including copies of this browser's cookie; this browser continues on a fresh
+    session.
     """
+    user = db.session.execute(
+        select(User).where(User.id == actor.user_id).with_for_update()
+    ).scalar_one()
     if not passwords.verify_password(user.password_hash, current_password, settings.argon2):
         return "Your current password is not right"
     problem = passwords.password_problem(new_password, email=user.email)
@@ -179,7 +183,6 @@ def change_password(
     ended = revoke_sessions(user_id=user.id, reason=SessionEndReason.PASSWORD_CHANGED, now=now)
     token, row = create_session_row(user_id=user.id, auth_method=METHOD_LOCAL, now=now)
     session.adopt(token, row)
-    actor = Actor.from_user(user)
     recorder.record(events.user_changed(actor, user_id=user.id, reason="password_changed"))
     recorder.record(
         events.session_ended(

@@ -13,6 +13,7 @@ from portal.auth.forms import ChangePasswordForm, SecurityCodeForm, SignInForm
 from portal.auth.redirects import safe_next
 from portal.auth.sessions import ServerSession
 from portal.config import Settings
+from portal.core.actor import current_actor
 from portal.db.transaction import transaction
 
 bp = Blueprint("auth", __name__)
@@ -111,7 +112,7 @@ def set_up_authenticator() -> ResponseReturnValue:
 @requires(Permission.ACCOUNT_MANAGE)
 def sign_out() -> ResponseReturnValue:
     with transaction():
-        service.sign_out(_session(), user=current_user._get_current_object())
+        service.sign_out(_session(), current_actor())
     return redirect(url_for("auth.signed_out"))
 
 
@@ -131,7 +132,7 @@ def change_password() -> ResponseReturnValue:
         problem = service.change_password(
             _session(),
             _settings(),
-            user=current_user._get_current_object(),
+            current_actor(),
             current_password=form.current_password.data or "",
             new_password=form.new_password.data or "",
         )
