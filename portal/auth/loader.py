@@ -36,7 +36,6 @@ class SignedInUser:
 
     id: uuid.UUID
     agency_id: uuid.UUID
-    email: str
     full_name: str
     clearance: str
     status: str
@@ -61,7 +60,6 @@ _USER_WITH_ROLES = (
     select(
         User.id,
         User.agency_id,
-        User.email,
         User.full_name,
         User.clearance,
         User.status,
@@ -83,12 +81,11 @@ def signed_in_user(user_id: uuid.UUID) -> SignedInUser | None:
     return SignedInUser(
         id=first[0],
         agency_id=first[1],
-        email=first[2],
-        full_name=first[3],
-        clearance=first[4],
-        status=first[5],
-        roles=frozenset(Role(row[7]) for row in rows if row[7] is not None),
-        agency=AgencyName(first[1], first[6]),
+        full_name=first[2],
+        clearance=first[3],
+        status=first[4],
+        roles=frozenset(Role(row[6]) for row in rows if row[6] is not None),
+        agency=AgencyName(first[1], first[5]),
     )
 
 

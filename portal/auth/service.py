@@ -21,6 +21,7 @@ from portal.core.actor import Actor
 from portal.core.clock import db_now
 from portal.core.identity import SessionEndReason
 from portal.extensions import db
+from portal.users import repository as users_repository
 from portal.users.models import User
 
 PENDING_KEY = "pending_sign_in"
@@ -169,9 +170,7 @@ def change_password(
     user ends, including copies of this browser's cookie; this browser continues on a fresh
     session.
     """
-    user = db.session.execute(
-        select(User).where(User.id == actor.user_id).with_for_update()
-    ).scalar_one()
+    user = users_repository.lock_users({actor.user_id})[actor.user_id]
     if not passwords.verify_password(user.password_hash, current_password, settings.argon2):
         return "Your current password is not right"
     problem = passwords.password_problem(new_password, email=user.email)
