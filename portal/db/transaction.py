@@ -161,9 +161,10 @@ def _reads_first(session: Session) -> Iterator[Session]:
     SQLite has one write lock, and a unit that begins ``BEGIN IMMEDIATE`` holds it while it
     reads, decides and renders, so every page waits for every other. Here the unit instead
     continues the request's read transaction (one snapshot: the session check, the user, the
-    page), with the connection refusing writes (``PRAGMA query_only``), and notes
-    ``fact_version``, which triggers advance on every change to every table but the access
-    log's own (migration 0007). The snapshot then ends, the unit queues for the lock as any
+    page), refuses the unit if it changed any row (the ORM's pending changes, and the
+    connection's ``total_changes`` for anything already sent), and notes ``fact_version``,
+    which triggers advance on every change to every table but the access log's own
+    (migration 0007). The snapshot then ends, the unit queues for the lock as any
     writer does, and the commit handlers write its events in a ``BEGIN IMMEDIATE`` transaction.
     That commits only if ``fact_version`` is unchanged: nothing the gate decided on or the page
     shows has changed, so the events are what a unit holding the lock throughout would have
@@ -173,17 +174,18 @@ def _reads_first(session: Session) -> Iterator[Session]:
     _refuse_outside_changes(session)
     _open_unit(session)
     try:
-        # The connection itself, so the pragma is undone even if the unit's transaction failed.
         raw = session.connection().connection.dbapi_connection
         if raw is None:  # pragma: no cover - a checked-out connection always has one
             raise RuntimeError("no database connection")
-        raw.execute("PRAGMA query_only = 1")
-        try:
-            yield session
-            _refuse_changes(session)
-            read_at = _fact_version(session)
-        finally:
-            raw.execute("PRAGMA query_only = 0")
+        # Counted, not prevented (``PRAGMA query_only`` would): setting a pragma expires every
+        # statement SQLite has prepared on the connection, so each view would compile all its
+        # statements again. A row written here is found before the snapshot ends and rolled back.
+        written_before = raw.total_changes
+        yield session
+        _refuse_changes(session)
+        if raw.total_changes != written_before:
+            raise WriteInReadsOnlyUnit("a reads_only unit of work may only write access-log events")
+        read_at = _fact_version(session)
         session.commit()  # ends the snapshot; nothing was written
         writers = writer_lock(session.get_bind().engine.url)
         held = writers.acquire()
