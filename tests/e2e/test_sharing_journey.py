@@ -190,6 +190,9 @@ def test_officer_shares_a_subject_and_the_social_worker_opens_it_until_revoked(
     # Children's social care gets a SUMMARY_AND_ACTIONS grant for 30 days.
     officer_actor = _as_actor(app, officer_user)
     grant_id = _grant(app, subject_id=subject_id, officer=officer_actor, grantee=childrens)
+    for path, label in (("grants", "the subject's grants"), ("grants/new", "the new-grant form")):
+        officer.goto(f"/subjects/{subject_id}/{path}")
+        officer.check(label, sensitive)
 
     # The social worker finds it, acknowledges confidentiality and opens it.
     social.sign_in(app, social_user)
