@@ -69,6 +69,18 @@ def _clearance_field() -> Any:
     )
 
 
+def _password_for_user(label: str) -> Any:
+    """A password the administrator chooses and gives the user, with how to do both."""
+    return PasswordField(
+        label,
+        widget=GovPasswordInput(),
+        description=(
+            "Use 12 characters or more; 3 random words work well. Give it to the user in person "
+            "or by phone, never by email"
+        ),
+    )
+
+
 class AddUserForm(FlaskForm):  # type: ignore[misc]
     full_name = StringField("Full name", widget=GovTextInput())
     email = StringField(
@@ -76,18 +88,17 @@ class AddUserForm(FlaskForm):  # type: ignore[misc]
         widget=GovTextInput(),
         description="They sign in with this address. It must not be used by any other account",
     )
-    password = PasswordField(
-        "Password",
-        widget=GovPasswordInput(),
-        description=(
-            "Use 12 characters or more; 3 random words work well. Give it to the user in person "
-            "or by phone, never by email"
-        ),
-    )
+    password = _password_for_user("Password")
     confirm_password = PasswordField("Confirm password", widget=GovPasswordInput())
     roles = _roles_field()
     clearance = _clearance_field()
     submit = SubmitField("Add user", widget=GovSubmitInput())
+
+
+class SetPasswordForm(FlaskForm):  # type: ignore[misc]
+    password = _password_for_user("New password")
+    confirm_password = PasswordField("Confirm new password", widget=GovPasswordInput())
+    submit = SubmitField("Set password", widget=GovSubmitInput())
 
 
 class ChangeRolesForm(FlaskForm):  # type: ignore[misc]

@@ -44,6 +44,11 @@ class CreateUserCommand:
 
 
 @dataclass(frozen=True)
+class SetPasswordCommand:
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
 class ChangeRolesCommand:
     roles: frozenset[Role]
     clearance: Clearance
@@ -108,7 +113,50 @@ class _InputSchema(Schema):
         return tidied
 
 
-class CreateUserSchema(_InputSchema):
+class _NewPasswordSchema(_InputSchema):
+    """A password an administrator gives a user, typed twice.
+
+    The password's rules are those of :func:`portal.auth.passwords.password_problem`, checked
+    against the account's e-mail address too (here, or by the service when the address is
+    not part of the form).
+    """
+
+    password = fields.String(
+        required=True,
+        error_messages={"required": "Enter a password for the user"},
+        validate=validate.Length(
+            max=PASSWORD_MAX_LENGTH,
+            error=f"Password must be {PASSWORD_MAX_LENGTH} characters or fewer",
+        ),
+    )
+    confirm_password = fields.String(
+        required=True,
+        load_only=True,
+        error_messages={"required": "Enter the password again"},
+        validate=validate.Length(max=PASSWORD_MAX_LENGTH, error="Passwords must match"),
+    )
+
+    @validates("password")
+    def acceptable_password(self, value: str, **_: Any) -> None:
+        problem = password_problem(value)
+        if problem:
+            raise ValidationError(problem)
+
+    @validates_schema(skip_on_field_errors=False)
+    def passwords_agree(self, data: Mapping[str, Any], **_: Any) -> None:
+        password = data.get("password")
+        if password is None:
+            return
+        email = data.get("email")
+        problem = password_problem(password, email=email) if email else None
+        if problem:
+            raise ValidationError(problem, field_name="password")
+        confirm = data.get("confirm_password")
+        if confirm is not None and confirm != password:
+            raise ValidationError("Passwords must match", field_name="confirm_password")
+
+
+class CreateUserSchema(_NewPasswordSchema):
     lower_case = frozenset({"email"})
 
     full_name = fields.String(
@@ -133,41 +181,8 @@ class CreateUserSchema(_InputSchema):
             error=f"Email address must be {EMAIL_MAX_LENGTH} characters or fewer",
         ),
     )
-    password = fields.String(
-        required=True,
-        error_messages={"required": "Enter a password for the user"},
-        validate=validate.Length(
-            max=PASSWORD_MAX_LENGTH,
-            error=f"Password must be {PASSWORD_MAX_LENGTH} characters or fewer",
-        ),
-    )
-    confirm_password = fields.String(
-        required=True,
-        load_only=True,
-        error_messages={"required": "Enter the password again"},
-        validate=validate.Length(max=PASSWORD_MAX_LENGTH, error="Passwords must match"),
-    )
     roles = _roles_field()
     clearance = _clearance_field()
-
-    @validates("password")
-    def acceptable_password(self, value: str, **_: Any) -> None:
-        problem = password_problem(value)
-        if problem:
-            raise ValidationError(problem)
-
-    @validates_schema(skip_on_field_errors=False)
-    def passwords_agree(self, data: Mapping[str, Any], **_: Any) -> None:
-        password = data.get("password")
-        if password is None:
-            return
-        email = data.get("email")
-        problem = password_problem(password, email=email) if email else None
-        if problem:
-            raise ValidationError(problem, field_name="password")
-        confirm = data.get("confirm_password")
-        if confirm is not None and confirm != password:
-            raise ValidationError("Passwords must match", field_name="confirm_password")
 
     @post_load
     def to_command(self, data: dict[str, Any], **_: Any) -> CreateUserCommand:
@@ -178,6 +193,12 @@ class CreateUserSchema(_InputSchema):
             roles=frozenset(data["roles"]),
             clearance=data["clearance"],
         )
+
+
+class SetPasswordSchema(_NewPasswordSchema):
+    @post_load
+    def to_command(self, data: dict[str, Any], **_: Any) -> SetPasswordCommand:
+        return SetPasswordCommand(password=data["password"])
 
 
 class ChangeRolesSchema(_InputSchema):

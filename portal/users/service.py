@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from portal.access import policy
 from portal.audit import events, recorder
 from portal.auth import throttle
-from portal.auth.passwords import hash_password
+from portal.auth.passwords import hash_password, password_problem
 from portal.auth.sessions import live_session_count, revoke_sessions
 from portal.config import Settings
 from portal.core.actor import Actor
@@ -25,7 +25,7 @@ from portal.core.identity import Role, SessionEndReason, UserStatus
 from portal.errors import Forbidden, NotFound
 from portal.users import repository
 from portal.users.models import User
-from portal.users.schemas import ChangeRolesCommand, CreateUserCommand
+from portal.users.schemas import ChangeRolesCommand, CreateUserCommand, SetPasswordCommand
 
 EMAIL_IN_USE = "An account with this email address already exists"
 OWN_ADMIN_ROLE = (
@@ -34,6 +34,12 @@ OWN_ADMIN_ROLE = (
 )
 OWN_ACCOUNT_DISABLE = (
     "You cannot disable your own account. Ask another administrator in your agency to do it"
+)
+OWN_ACCOUNT_RESET = (
+    "You cannot set your own password here. Change it from your account, with your current password"
+)
+FEDERATED_ACCOUNT = (
+    "This user signs in through their agency's sign-in service and has no password here"
 )
 
 
@@ -193,6 +199,41 @@ def end_sessions(actor: Actor, *, user_id: uuid.UUID) -> int:
             reason=SessionEndReason.ENDED_BY_ADMIN.value,
             actor=actor,
             detail={"ended_count": str(ended)},
+        )
+    )
+    return ended
+
+
+def set_password(
+    actor: Actor, *, user_id: uuid.UUID, command: SetPasswordCommand, settings: Settings
+) -> int:
+    """Give a user who has lost their password a new one; returns how many sessions ended.
+
+    For a user who can no longer sign in: every session they have ends (whoever holds the old
+    password is signed out), and their failed sign-ins are cleared. Their authenticator app is
+    kept, so the new password alone does not sign anyone in. The access log records who set it,
+    never the password.
+
+    :raises Refused: for the administrator's own account (they change it knowing the current
+        one), an account that signs in only through its agency's provider, or a password the
+        rules refuse for this account.
+    """
+    user = _lock_user_to_change(actor, user_id)
+    if user.id == actor.user_id:
+        raise Refused("password", OWN_ACCOUNT_RESET)
+    if user.password_hash is None:
+        raise Refused("password", FEDERATED_ACCOUNT)
+    problem = password_problem(command.password, email=user.email)
+    if problem:
+        raise Refused("password", problem)
+    now = db_now()
+    user.password_hash = hash_password(command.password, settings.argon2)
+    user.password_changed_at = now
+    ended = revoke_sessions(user_id=user.id, reason=SessionEndReason.PASSWORD_CHANGED, now=now)
+    throttle.reset(throttle.key_for(user.email))
+    recorder.record(
+        events.user_changed(
+            actor, user_id=user.id, reason="password_set", detail={"ended_count": str(ended)}
         )
     )
     return ended

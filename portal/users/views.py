@@ -18,12 +18,20 @@ from portal.config import Settings
 from portal.core.actor import current_actor
 from portal.db.transaction import transaction
 from portal.users import service
-from portal.users.forms import AddUserForm, ChangeRolesForm, add_error, load_command
+from portal.users.forms import (
+    AddUserForm,
+    ChangeRolesForm,
+    SetPasswordForm,
+    add_error,
+    load_command,
+)
 from portal.users.schemas import (
     ChangeRolesCommand,
     ChangeRolesSchema,
     CreateUserCommand,
     CreateUserSchema,
+    SetPasswordCommand,
+    SetPasswordSchema,
 )
 
 bp = Blueprint("users", __name__, url_prefix="/users")
@@ -37,6 +45,10 @@ SECOND_FACTOR_RESET = (
     "authenticator app again at their next sign-in"
 )
 SESSIONS_ENDED = "Every session the user had has ended"
+SIGN_IN_RESET = (
+    "Password set. Every session the user had has ended, and their failed sign-ins are cleared. "
+    "They sign in with the new password and their authenticator app"
+)
 UNLOCKED = "Sign-in unlocked. The user can try to sign in again"
 
 
@@ -104,6 +116,29 @@ def change_roles(user_id: uuid.UUID) -> ResponseReturnValue:
             form.roles.data = [role.value for role in sorted(user.roles)]
             form.clearance.data = user.clearance
         page = render_template("users/roles.html", form=form, user=user)
+    return page
+
+
+@bp.route("/<uuid:user_id>/password", methods=["GET", "POST"])
+@requires(Permission.USERS_MANAGE)
+def set_password(user_id: uuid.UUID) -> ResponseReturnValue:
+    form = SetPasswordForm()
+    submitted = form.validate_on_submit()
+    command = load_command(form, SetPasswordSchema(), SetPasswordCommand) if submitted else None
+    if command is not None:
+        try:
+            with transaction():
+                service.set_password(
+                    current_actor(), user_id=user_id, command=command, settings=_settings()
+                )
+        except service.Refused as refused:
+            add_error(form, refused.field, refused.message)
+        else:
+            flash(SIGN_IN_RESET, "success")
+            return redirect(url_for("users.show_user", user_id=user_id))
+    with transaction(reads_only=True):
+        user = service.get_user(current_actor(), user_id=user_id)
+        page = render_template("users/password.html", form=form, user=user)
     return page
 
 

@@ -13,6 +13,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from portal.auth.totp import code_at
 from portal.core.clock import db_now
+from portal.core.identity import Role
 from tests.helpers import current_code
 from tests.leaks import remember_secret
 
@@ -148,5 +149,53 @@ def test_first_sign_in_sets_up_authenticator_accessibly(app, live_server, chromi
     journey.page.wait_for_load_state()
     assert journey.page.url == live_server + "/"
     journey.assert_frame()
+
+    assert not journey.errors, journey.errors
+
+
+def test_administrator_manages_users_and_sets_a_new_password_accessibly(app, live_server, chromium, factories):
+    agency = factories.agency()
+    admin = factories.user(agency=agency, roles=(Role.AGENCY_ADMIN,), full_name="Pat Admin")
+    member = factories.user(agency=agency, full_name="Mo Member")
+    new_password = "harbour-thistle-copper-58"
+    remember_secret(new_password)
+    journey = Journey(chromium, live_server)
+    journey.sign_in_with_password(admin.email, admin.password)
+    journey.page.get_by_label("Security code").fill(current_code(app, admin.totp_secret))
+    journey.page.get_by_role("button", name="Sign in").click()
+    journey.page.wait_for_load_state()
+
+    for path, heading in (
+        ("/users/", f"Users in {agency.name}"),
+        ("/users/new", "Add a user"),
+        (f"/users/{member.id}/roles", "Change roles and clearance"),
+    ):
+        journey.goto(path)
+        assert journey.heading() == heading
+        journey.assert_accessible(f"the page {heading!r}")
+    journey.goto(f"/users/{member.id}")
+    assert journey.heading() == "Mo Member"
+    journey.assert_accessible("the user's page")
+    journey.page.get_by_role("link", name="Set a new password for Mo Member").click()
+    journey.page.wait_for_load_state()
+    assert journey.heading() == "Set a new password"
+    journey.assert_frame()
+    journey.assert_accessible("the set-a-new-password page")
+
+    journey.page.get_by_label("New password", exact=True).fill(new_password)
+    journey.page.get_by_label("Confirm new password").fill("harbour-thistle-copper-59")
+    journey.page.get_by_role("button", name="Set password").click()
+    journey.page.wait_for_load_state()
+    assert journey.page.title().startswith("Error: Set a new password")
+    assert "Passwords must match" in journey.page.locator(".govuk-error-summary").inner_text()
+    journey.assert_accessible("the set-a-new-password page with an error")
+
+    journey.page.get_by_label("New password", exact=True).fill(new_password)
+    journey.page.get_by_label("Confirm new password").fill(new_password)
+    journey.page.get_by_role("button", name="Set password").click()
+    journey.page.wait_for_load_state()
+    assert journey.heading() == "Mo Member"
+    assert "Password set" in journey.page.locator(".govuk-notification-banner").inner_text()
+    journey.assert_accessible("the user's page after the password was set")
 
     assert not journey.errors, journey.errors
