@@ -153,7 +153,9 @@ def test_first_sign_in_sets_up_authenticator_accessibly(app, live_server, chromi
     assert not journey.errors, journey.errors
 
 
-def test_administrator_manages_users_and_sets_a_new_password_accessibly(app, live_server, chromium, factories):
+def test_administrator_manages_users_and_sets_a_new_password_accessibly(
+    app, live_server, chromium, factories
+):
     agency = factories.agency()
     admin = factories.user(agency=agency, roles=(Role.AGENCY_ADMIN,), full_name="Pat Admin")
     member = factories.user(agency=agency, full_name="Mo Member")
