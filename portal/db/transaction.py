@@ -309,12 +309,18 @@ def _after_rollback(exc: BaseException) -> None:
             handler(exc)
 
 
+#: Bytes of WAL file kept after a checkpoint restarts it (SQLite's ``journal_size_limit``).
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
+
+
 def configure_engine(engine: Engine) -> None:
     """Give SQLite real transactions (SQLAlchemy's documented pysqlite recipe) and safe pragmas.
 
     pysqlite's own transaction handling is switched off; the engine emits ``BEGIN`` itself,
     ``BEGIN IMMEDIATE`` inside :func:`transaction`. Foreign keys are enforced, the journal is
     WAL and every commit is synced (``synchronous=FULL``): an acknowledged audit event is on disk.
+    The WAL file is cut back to ``WAL_SIZE_LIMIT`` whenever it restarts, so a burst of pages read
+    while others write (a reader holds back the checkpoint) does not keep its disk space.
     """
     if engine.dialect.name != "sqlite" or event.contains(engine, "begin", _begin):
         return
@@ -330,6 +336,7 @@ def _connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
     cursor.close()
 
 
