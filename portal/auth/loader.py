@@ -12,10 +12,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from flask import Flask, Request, session
+from flask import Flask, Request, current_app, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from portal.access.decorators import declaration_of
 from portal.agencies.models import Agency
+from portal.auth.service import password_change_due
 from portal.auth.sessions import ServerSession, ServerSessionInterface
 from portal.config import Settings
 from portal.core.identity import Role, UserStatus
@@ -89,8 +92,13 @@ def signed_in_user(user_id: uuid.UUID) -> SignedInUser | None:
     )
 
 
+#: What a session with a password change due may still reach, besides the public pages.
+_WHILE_PASSWORD_CHANGE_DUE = frozenset({"auth.change_password", "auth.sign_out"})
+
+
 def install(app: Flask, settings: Settings) -> None:
     app.session_interface = ServerSessionInterface(settings)
+    app.before_request(_send_to_password_change)
 
     @login_manager.request_loader  # type: ignore[untyped-decorator]
     def load_user(_request: Request) -> SignedInUser | None:
@@ -101,3 +109,19 @@ def install(app: Flask, settings: Settings) -> None:
         if user is None or not user.is_active:
             return None
         return user
+
+
+def _send_to_password_change() -> ResponseReturnValue | None:
+    """``before_request``: a session signed in with a password an administrator chose reaches
+    only the page that changes it and sign-out (and the public pages); anything else, GET or
+    POST, is sent to that page without running."""
+    current = session._get_current_object()  # type: ignore[attr-defined]
+    if not isinstance(current, ServerSession) or not password_change_due(current):
+        return None
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in _WHILE_PASSWORD_CHANGE_DUE:
+        return None
+    declaration = declaration_of(current_app.view_functions.get(endpoint))
+    if declaration is None or declaration.public:
+        return None  # default deny answers the first; anyone may reach the second
+    return redirect(url_for("auth.change_password"))

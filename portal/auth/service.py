@@ -26,6 +26,9 @@ from portal.users.models import User
 
 PENDING_KEY = "pending_sign_in"
 ENROL_KEY = "totp_enrolment_secret"
+#: Set on a session signed in with a password an administrator chose (see
+#: :func:`password_change_due`); the session that changes the password starts without it.
+PASSWORD_CHANGE_KEY = "password_change_due"  # noqa: S105 - a session key, not a password
 PENDING_LIFETIME = timedelta(minutes=5)
 METHOD_LOCAL = "password+totp"
 METHOD_OIDC = "oidc"
@@ -130,7 +133,19 @@ def check_totp_step(
         user.totp_enrolled_at = now
     user.totp_last_counter = counter
     throttle.reset(key)
-    return start_session(session, user=user, method=METHOD_LOCAL, now=now)
+    next_url = start_session(session, user=user, method=METHOD_LOCAL, now=now)
+    if user.password_change_required:
+        session[PASSWORD_CHANGE_KEY] = True
+    return next_url
+
+
+def password_change_due(session: ServerSession) -> bool:
+    """Whether this session was signed in with a password an administrator chose.
+
+    Only a password sign-in sets it: someone who signs in through their agency's provider has
+    not used that password, and may not know it.
+    """
+    return session.get(PASSWORD_CHANGE_KEY) is True
 
 
 def start_session(session: ServerSession, *, user: User, method: str, now: datetime) -> str:
@@ -179,9 +194,10 @@ def change_password(
     now = db_now()
     user.password_hash = passwords.hash_password(new_password, settings.argon2)
     user.password_changed_at = now
+    user.password_change_required = False
     ended = revoke_sessions(user_id=user.id, reason=SessionEndReason.PASSWORD_CHANGED, now=now)
     token, row = create_session_row(user_id=user.id, auth_method=METHOD_LOCAL, now=now)
-    session.adopt(token, row)
+    session.adopt(token, row)  # a fresh session: no password change is due on it
     recorder.record(events.user_changed(actor, user_id=user.id, reason="password_changed"))
     recorder.record(
         events.session_ended(

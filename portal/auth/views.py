@@ -126,8 +126,9 @@ def signed_out() -> ResponseReturnValue:
 @requires(Permission.ACCOUNT_MANAGE)
 def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
+    due = service.password_change_due(_session())
     if not form.validate_on_submit():
-        return render_template("auth/change_password.html", form=form)
+        return render_template("auth/change_password.html", form=form, due=due)
     with transaction():
         problem = service.change_password(
             _session(),
@@ -139,5 +140,5 @@ def change_password() -> ResponseReturnValue:
     if problem:
         target = form.current_password if "current" in problem else form.new_password
         target.errors = [problem]
-        return render_template("auth/change_password.html", form=form)
+        return render_template("auth/change_password.html", form=form, due=due)
     return render_template("auth/password_changed.html")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, func
+from sqlalchemy import CheckConstraint, ForeignKey, String, false, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.agencies.models import Agency
@@ -31,6 +31,9 @@ class User(UUIDPrimaryKey, Base):
     #: argon2id hash; NULL for an account that signs in only through its agency's provider.
     password_hash: Mapped[str | None] = mapped_column(String(255))
     password_changed_at: Mapped[datetime | None]
+    #: The password was chosen by an administrator (a new account, or one they set): after a
+    #: password sign-in the user reaches nothing but the page that changes it.
+    password_change_required: Mapped[bool] = mapped_column(default=False, server_default=false())
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enrolled_at: Mapped[datetime | None]
     #: The time-step counter of the last accepted code: a code is never accepted twice.

@@ -94,7 +94,8 @@ def get_user_details(actor: Actor, *, user_id: uuid.UUID, settings: Settings) ->
 
 
 def create_user(actor: Actor, *, command: CreateUserCommand, settings: Settings) -> uuid.UUID:
-    """Add a user to the actor's agency (never another). They set up TOTP at first sign-in.
+    """Add a user to the actor's agency (never another). At their first sign-in they set up
+    TOTP, then choose their own password (the administrator's is for that sign-in only).
 
     :raises Refused: when the e-mail address is already in use.
     """
@@ -108,6 +109,7 @@ def create_user(actor: Actor, *, command: CreateUserCommand, settings: Settings)
         clearance=command.clearance.value,
         status=UserStatus.ACTIVE.value,
         password_hash=hash_password(command.password, settings.argon2),
+        password_change_required=True,
         totp_secret=None,
     )
     user.set_roles(command.roles)
@@ -211,8 +213,9 @@ def set_password(
 
     For a user who can no longer sign in: every session they have ends (whoever holds the old
     password is signed out), and their failed sign-ins are cleared. Their authenticator app is
-    kept, so the new password alone does not sign anyone in. The access log records who set it,
-    never the password.
+    kept, so the new password alone does not sign anyone in, and after their next password
+    sign-in they must choose their own before anything else. The access log records who set
+    it, never the password.
 
     :raises Refused: for the administrator's own account (they change it knowing the current
         one), an account that signs in only through its agency's provider, or a password the
@@ -229,6 +232,7 @@ def set_password(
     now = db_now()
     user.password_hash = hash_password(command.password, settings.argon2)
     user.password_changed_at = now
+    user.password_change_required = True
     ended = revoke_sessions(user_id=user.id, reason=SessionEndReason.PASSWORD_CHANGED, now=now)
     throttle.reset(throttle.key_for(user.email))
     recorder.record(

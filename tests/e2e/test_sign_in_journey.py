@@ -199,5 +199,27 @@ def test_administrator_manages_users_and_sets_a_new_password_accessibly(
     assert journey.heading() == "Mo Member"
     assert "Password set" in journey.page.locator(".govuk-notification-banner").inner_text()
     journey.assert_accessible("the user's page after the password was set")
+    journey.page.get_by_role("button", name="Sign out").click()
+    journey.page.wait_for_load_state()
+
+    # The user signs in with it and must choose their own before anything else.
+    journey.sign_in_with_password(member.email, new_password)
+    journey.page.get_by_label("Security code").fill(current_code(app, member.totp_secret))
+    journey.page.get_by_role("button", name="Sign in").click()
+    journey.page.wait_for_load_state()
+    assert journey.page.url == live_server + "/account/password"
+    assert "set by your agency administrator" in journey.page.locator("main").inner_text()
+    journey.assert_frame()
+    journey.assert_accessible("the change-your-password page when a change is due")
+    own_password = "juniper-falcon-copper-83"
+    remember_secret(own_password)
+    journey.page.get_by_label("Current password").fill(new_password)
+    journey.page.get_by_label("New password", exact=True).fill(own_password)
+    journey.page.get_by_label("Confirm new password").fill(own_password)
+    journey.page.get_by_role("button", name="Change password").click()
+    journey.page.wait_for_load_state()
+    assert journey.heading() == "Password changed"
+    journey.goto("/")
+    assert journey.heading() == "Public Protection Sharing Portal"
 
     assert not journey.errors, journey.errors

@@ -137,6 +137,20 @@ def test_sign_in_through_provider_form_signs_in_linked_user(
     assert query(callback)["code"] not in caplog.text
 
 
+def test_a_password_change_due_does_not_stop_a_provider_sign_in(world: World) -> None:
+    """The change is due after a password sign-in only: through the provider the user has not
+    used the password an administrator chose, and may not know it."""
+    with world.app.app_context(), transaction():
+        user = db.session.get(User, world.user.id)
+        assert user is not None
+        user.password_change_required = True
+    client = world.app.test_client()
+
+    assert client.get(provider_response(client, world.idp)).status_code == 302
+
+    assert client.get("/").status_code == 200
+
+
 def test_authorization_request_carries_pkce_s256_state_and_nonce(world: World) -> None:
     client = world.app.test_client()
     location = start(client)

@@ -11,7 +11,7 @@ from portal.auth.models import UserSession
 from portal.core.identity import Clearance, Role, UserStatus
 from portal.extensions import db
 from portal.users import repository, service
-from tests.helpers import current_code, submit_code, submit_password
+from tests.helpers import csrf_token, current_code, submit_code, submit_password
 from tests.integration.users.support import (
     VALID_NEW_USER,
     find_user_id,
@@ -56,8 +56,22 @@ def test_create_user_in_own_agency_then_user_is_sent_to_totp_enrolment(
     remember_secret(match.group(1))
     done = submit_code(browser, current_code(app, match.group(1)), "/sign-in/set-up-authenticator")
     assert done.status_code == 302
-    assert browser.get("/").status_code == 200
     assert user_state(app, user_id).totp_enrolled
+    # The administrator's password was for this sign-in only: the user chooses their own first.
+    assert browser.get("/").headers["Location"] == "/account/password"
+    chosen = "willow-ember-quartz-62"
+    remember_secret(chosen)
+    changed = browser.post(
+        "/account/password",
+        data={
+            "csrf_token": csrf_token(browser, "/account/password"),
+            "current_password": VALID_NEW_USER["password"],
+            "new_password": chosen,
+            "confirm_password": chosen,
+        },
+    )
+    assert changed.status_code == 200
+    assert browser.get("/").status_code == 200
 
 
 def test_create_user_with_agency_id_in_body_is_refused_and_writes_nothing(

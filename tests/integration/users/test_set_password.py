@@ -92,7 +92,10 @@ def test_new_password_ends_every_session_clears_failures_and_signs_in_with_the_a
     # The old password no longer passes the first step; the new one does, then needs the app.
     assert submit_password(make_client(), member.email, member.password).status_code == 200
     clock.advance(NEXT_STEP)  # a fresh code: the last one was used by the sign-in above
-    assert sign_in(app, make_client(), replace(member, password=NEW_PASSWORD)).status_code == 302
+    member_browser = make_client()
+    assert sign_in(app, member_browser, replace(member, password=NEW_PASSWORD)).status_code == 302
+    # The password the administrator chose is for that sign-in only.
+    assert member_browser.get("/").headers["Location"] == "/account/password"
 
     (event,) = _user_changed_events(app)
     extra = json.loads(event.body)["with"]
