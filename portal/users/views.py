@@ -36,7 +36,10 @@ from portal.users.schemas import (
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
-ADDED = "User added. They will set up their authenticator app the first time they sign in"
+ADDED = (
+    "User added. The first time they sign in they will set up their authenticator app and "
+    "choose their own password"
+)
 ROLES_CHANGED = "Roles and clearance updated. The changes apply from the user's next page view"
 DISABLED = "Account disabled. Every session the user had has ended"
 ENABLED = "Account enabled. The user can sign in again"
@@ -47,7 +50,7 @@ SECOND_FACTOR_RESET = (
 SESSIONS_ENDED = "Every session the user had has ended"
 SIGN_IN_RESET = (
     "Password set. Every session the user had has ended, and their failed sign-ins are cleared. "
-    "They sign in with the new password and their authenticator app"
+    "They sign in with it and their authenticator app, then choose their own password"
 )
 UNLOCKED = "Sign-in unlocked. The user can try to sign in again"
 
