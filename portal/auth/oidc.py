@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -37,14 +38,19 @@ from flask import Flask, current_app, request
 from joserfc.errors import ClaimError, JoseError
 from requests import RequestException
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
+from portal.agencies.models import Agency
+from portal.audit import events, recorder
 from portal.auth import service
 from portal.auth.models import UserIdentity
 from portal.auth.sessions import ServerSession
 from portal.config import ConfigurationError, OidcProvider, Settings
+from portal.core.actor import Actor
 from portal.core.clock import db_now
 from portal.extensions import db
+from portal.users import repository as users_repository
 from portal.users.models import User
 
 log = logging.getLogger(__name__)
@@ -56,6 +62,8 @@ LEEWAY_SECONDS = 60
 HTTP_TIMEOUT_SECONDS = 10
 #: Where the page to return to after sign-in waits while the browser is at the provider.
 NEXT_KEY = "oidc_next"
+#: Set while the browser is at the provider to link the signed-in account, not to sign in.
+LINK_KEY = "oidc_link"
 #: Provider slugs appear in URLs and in Authlib's session keys (``_state_<slug>_<state>``);
 #: no underscore, so one provider's keys can never be read as another's.
 SLUG_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
@@ -249,12 +257,104 @@ def sign_in(session: ServerSession, provider: OidcProvider, identity: VerifiedId
 
 
 def _linked_user(identity: VerifiedIdentity) -> User | None:
-    link = db.session.execute(
+    found = _link_of(identity)
+    return db.session.get(User, found.user_id) if found is not None else None
+
+
+def _link_of(identity: VerifiedIdentity) -> UserIdentity | None:
+    return db.session.execute(
         select(UserIdentity).where(
             UserIdentity.issuer == identity.issuer, UserIdentity.subject == identity.subject
         )
     ).scalar_one_or_none()
-    return db.session.get(User, link.user_id) if link is not None else None
+
+
+@dataclass(frozen=True)
+class ProviderLink:
+    """One of the agency's providers, and whether the account is linked to an identity there."""
+
+    provider: OidcProvider
+    linked: bool
+
+
+def providers_for(settings: Settings, actor: Actor) -> Sequence[ProviderLink]:
+    """The providers of the actor's agency, each with whether the actor's account is linked."""
+    agency = db.session.get(Agency, actor.agency_id)
+    agency_code = agency.code if agency is not None else None
+    issuers = set(
+        db.session.execute(
+            select(UserIdentity.issuer).where(UserIdentity.user_id == actor.user_id)
+        ).scalars()
+    )
+    return [
+        ProviderLink(provider, provider.issuer in issuers)
+        for provider in settings.oidc_providers
+        if provider.agency_code == agency_code
+    ]
+
+
+def begin_link(
+    session: ServerSession, provider: OidcProvider, *, user_id: uuid.UUID, redirect_uri: str
+) -> Response:
+    """Send the signed-in user to ``provider`` to link the identity they sign in with there.
+
+    The same callback as a sign-in; :func:`linking` tells them apart by what this leaves in the
+    server-side session, which the provider's response can only come back to through the
+    ``state`` this session holds.
+    """
+    session[LINK_KEY] = {"provider": provider.slug, "user_id": str(user_id)}
+    return begin(session, provider, redirect_uri=redirect_uri, next_url="")
+
+
+def linking(session: ServerSession, provider: OidcProvider) -> uuid.UUID | None:
+    """The account a callback from ``provider`` links, or None for a sign-in (used up here)."""
+    pending = session.pop(LINK_KEY, None)
+    if not isinstance(pending, dict) or pending.get("provider") != provider.slug:
+        return None
+    try:
+        return uuid.UUID(str(pending.get("user_id")))
+    except ValueError:
+        return None
+
+
+def link(actor: Actor, provider: OidcProvider, identity: VerifiedIdentity) -> None:
+    """Link ``identity`` to the actor's own account, in the caller's ``transaction()``.
+
+    The actor proved both: the portal's own sign-in (password and security code) for the
+    account, and the provider's for the identity. Linking again to the same identity changes
+    nothing. One USER_CHANGED event names the provider.
+
+    :raises SignInRefused: for an account not of the provider's agency or no longer active, an
+        identity already linked to another account, or an account already linked to another
+        identity at this provider.
+    """
+    user = users_repository.lock_users({actor.user_id}).get(actor.user_id)
+    if user is None or not user.is_active:
+        raise SignInRefused("inactive_user")
+    if user.agency.code != provider.agency_code:
+        raise SignInRefused("wrong_agency")
+    existing = _link_of(identity)
+    if existing is not None:
+        if existing.user_id == user.id:
+            return
+        raise SignInRefused("identity_in_use")
+    already = db.session.execute(
+        select(UserIdentity.id).where(
+            UserIdentity.user_id == user.id, UserIdentity.issuer == identity.issuer
+        )
+    ).first()
+    if already is not None:
+        raise SignInRefused("already_linked")
+    db.session.add(UserIdentity(user_id=user.id, issuer=identity.issuer, subject=identity.subject))
+    try:
+        db.session.flush()
+    except IntegrityError as exc:  # linked to another account a moment ago
+        raise SignInRefused("identity_in_use") from exc
+    recorder.record(
+        events.user_changed(
+            actor, user_id=user.id, reason="identity_linked", detail={"provider": provider.slug}
+        )
+    )
 
 
 def log_refusal(provider: OidcProvider, refusal: SignInRefused) -> None:

@@ -8,18 +8,21 @@ provider. Every refusal shows the same page with the same status.
 
 from __future__ import annotations
 
+import uuid
 from typing import cast
 
-from flask import Blueprint, Flask, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from portal.access.decorators import public
+from portal.access.decorators import public, requires
+from portal.access.permissions import Permission
 from portal.auth import oidc
 from portal.auth.redirects import safe_next
 from portal.auth.views import _session, _settings
 from portal.config import OidcProvider
+from portal.core.actor import current_actor
 from portal.db.transaction import transaction
 from portal.errors import NotFound
 
@@ -61,10 +64,38 @@ def start(provider: str) -> ResponseReturnValue:
         return _refused(chosen, refusal)
 
 
+LINKED = "Your agency account is linked. You can sign in with it from the sign-in page"
+NOT_LINKED = (
+    "Your agency account could not be linked. It may already be linked to another account in "
+    "the portal: ask your agency administrator"
+)
+
+
+@bp.get("/<provider>/link")
+@requires(Permission.ACCOUNT_MANAGE)
+def link(provider: str) -> ResponseReturnValue:
+    """Start linking the signed-in account to its identity at one of its agency's providers."""
+    chosen = _provider(provider)
+    with transaction(reads_only=True):
+        offered = {p.provider.slug for p in oidc.providers_for(_settings(), current_actor())}
+    if chosen.slug not in offered:
+        raise NotFound()  # another agency's provider
+    callback_url = url_for(".callback", provider=chosen.slug, _external=True)
+    try:
+        return oidc.begin_link(
+            _session(), chosen, user_id=current_actor().user_id, redirect_uri=callback_url
+        )
+    except oidc.SignInRefused as refusal:
+        return _refused(chosen, refusal)
+
+
 @bp.get("/<provider>/callback")
 @public(reason="the identity provider sends the browser back here before a session exists")
 def callback(provider: str) -> ResponseReturnValue:
     chosen = _provider(provider)
+    linking = oidc.linking(_session(), chosen)
+    if linking is not None:
+        return _finish_link(chosen, linking)
     try:
         identity = oidc.verify_callback(chosen)  # talks to the provider: outside the transaction
         with transaction():
@@ -72,3 +103,19 @@ def callback(provider: str) -> ResponseReturnValue:
     except oidc.SignInRefused as refusal:
         return _refused(chosen, refusal)
     return redirect(safe_next(next_url))
+
+
+def _finish_link(chosen: OidcProvider, user_id: uuid.UUID) -> ResponseReturnValue:
+    """The provider's answer to a link started by this session's signed-in user."""
+    if not current_user.is_authenticated or current_user.id != user_id:
+        return _refused(chosen, oidc.SignInRefused("link_session"))
+    try:
+        identity = oidc.verify_callback(chosen)
+        with transaction():
+            oidc.link(current_actor(), chosen, identity)
+    except oidc.SignInRefused as refusal:
+        oidc.log_refusal(chosen, refusal)
+        flash(NOT_LINKED, "problem")
+    else:
+        flash(LINKED, "success")
+    return redirect(url_for("auth.account"))

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from portal.access.decorators import public, requires
 from portal.access.permissions import Permission
-from portal.auth import service, totp
+from portal.auth import oidc, service, totp
 from portal.auth.forms import ChangePasswordForm, SecurityCodeForm, SignInForm
 from portal.auth.redirects import safe_next
 from portal.auth.sessions import ServerSession
@@ -120,6 +120,15 @@ def sign_out() -> ResponseReturnValue:
 @public(reason="confirms sign-out to someone who no longer has a session")
 def signed_out() -> ResponseReturnValue:
     return render_template("auth/signed_out.html")
+
+
+@bp.get("/account")
+@requires(Permission.ACCOUNT_MANAGE)
+def account() -> ResponseReturnValue:
+    with transaction(reads_only=True):
+        providers = oidc.providers_for(_settings(), current_actor())
+        page = render_template("auth/account.html", providers=providers)
+    return page
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

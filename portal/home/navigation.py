@@ -21,7 +21,7 @@ NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     ("governance.log_search", "Access log", Permission.LOG_READ),
     ("governance.alert_queue", "Alerts", Permission.ALERT_REVIEW),
     ("governance.integrity_panel", "Integrity", Permission.LOG_READ),
-    ("auth.change_password", "Your account", Permission.ACCOUNT_MANAGE),
+    ("auth.account", "Your account", Permission.ACCOUNT_MANAGE),
 )
 
 

@@ -168,6 +168,7 @@ def test_administrator_manages_users_and_sets_a_new_password_accessibly(
     journey.page.wait_for_load_state()
 
     for path, heading in (
+        ("/account", "Your account"),
         ("/users/", f"Users in {agency.name}"),
         ("/users/new", "Add a user"),
         (f"/users/{member.id}/roles", "Change roles and clearance"),

@@ -271,3 +271,28 @@ def link_identity() -> Callable[..., None]:
             db.session.add(UserIdentity(user_id=user.id, issuer=issuer, subject=subject))
 
     return link
+
+
+#: The provider's subject for the world's officer.
+SUB = "alice"
+
+
+@dataclass
+class World:
+    """One agency, its provider, and an officer whose provider identity is linked."""
+
+    app: Flask
+    idp: Provider
+    user: Any
+
+
+@pytest.fixture
+def world(
+    idp: Provider, build_app: Callable[..., Flask], factories: Any, link_identity: Any
+) -> World:
+    agency = factories.agency(code="POLICE1")
+    app = build_app(provider_config(idp, agency_code="POLICE1"))
+    user = factories.user(agency=agency, full_name="Alice Officer")
+    link_identity(app, user, issuer=idp.issuer, subject=SUB)
+    idp.set_user(SUB, email=user.email, amr=TWO_FACTORS)
+    return World(app, idp, user)

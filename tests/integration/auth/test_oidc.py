@@ -13,7 +13,6 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -32,39 +31,18 @@ from portal.core.identity import UserStatus
 from portal.db.transaction import transaction
 from portal.extensions import db
 from portal.users.models import User
-from tests.factories import UserHandle
 from tests.helpers import session_cookie
 from tests.integration.auth.conftest import (
     CLIENT_ID,
+    SUB,
     TWO_FACTORS,
     Provider,
+    World,
     provider_config,
     s256,
 )
 
 REFUSED_HEADING = "You could not be signed in"
-SUB = "alice"
-
-
-@dataclass
-class World:
-    """One agency, its provider, and an officer whose provider identity is linked."""
-
-    app: Flask
-    idp: Provider
-    user: UserHandle
-
-
-@pytest.fixture
-def world(
-    idp: Provider, build_app: Callable[..., Flask], factories: Any, link_identity: Any
-) -> World:
-    agency = factories.agency(code="POLICE1")
-    app = build_app(provider_config(idp, agency_code="POLICE1"))
-    user = factories.user(agency=agency, full_name="Alice Officer")
-    link_identity(app, user, issuer=idp.issuer, subject=SUB)
-    idp.set_user(SUB, email=user.email, amr=TWO_FACTORS)
-    return World(app, idp, user)
 
 
 def query(url: str) -> dict[str, str]:
