@@ -59,6 +59,8 @@ class UserDetails:
     failed_sign_ins: int
     sign_in_locked: bool
     is_self: bool
+    #: Whether the administrator may set a new password for the user (see :func:`set_password`).
+    may_set_password: bool
 
 
 def list_agency_users(actor: Actor) -> Sequence[User]:
@@ -90,6 +92,7 @@ def get_user_details(actor: Actor, *, user_id: uuid.UUID, settings: Settings) ->
         failed_sign_ins=sign_in.failures,
         sign_in_locked=sign_in.locked,
         is_self=user.id == actor.user_id,
+        may_set_password=_password_refusal(actor, user) is None,
     )
 
 
@@ -222,11 +225,7 @@ def set_password(
         rules refuse for this account.
     """
     user = _lock_user_to_change(actor, user_id)
-    if user.id == actor.user_id:
-        raise Refused("password", OWN_ACCOUNT_RESET)
-    if user.password_hash is None:
-        raise Refused("password", FEDERATED_ACCOUNT)
-    problem = password_problem(command.password, email=user.email)
+    problem = _password_refusal(actor, user) or password_problem(command.password, email=user.email)
     if problem:
         raise Refused("password", problem)
     now = db_now()
@@ -241,6 +240,15 @@ def set_password(
         )
     )
     return ended
+
+
+def _password_refusal(actor: Actor, user: User) -> str | None:
+    """Why the administrator may not set ``user``'s password at all, or None if they may."""
+    if user.id == actor.user_id:
+        return OWN_ACCOUNT_RESET
+    if user.password_hash is None:
+        return FEDERATED_ACCOUNT
+    return None
 
 
 def unlock_sign_in(actor: Actor, *, user_id: uuid.UUID) -> None:
