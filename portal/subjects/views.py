@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from portal.access.decorators import requires
 from portal.access.gate import AccessDenied, AcknowledgementRequired
 from portal.access.permissions import Permission
+from portal.access.policy import permissions_for
 from portal.core.actor import current_actor
 from portal.db.transaction import transaction
 from portal.subjects import service
@@ -152,7 +154,29 @@ def refusal_page(exc: AccessDenied) -> ResponseReturnValue:
             "subjects/restricted.html", message=exc.lao_message, hide_account=True
         )
         return page, 404
-    return render_template("errors/404.html", status=404, hide_account=True), 404
+    page = render_template(
+        "errors/404.html",
+        status=404,
+        hide_account=True,
+        emergency_access=_emergency_access_link(),
+    )
+    return page, 404
+
+
+def _emergency_access_link() -> str | None:
+    """On a subject's page, the way to emergency access for the subject id in the address, for
+    a user who holds ``break_glass:use``; otherwise None.
+
+    It depends on the address and the user's roles only, never on whether the subject exists or
+    why it was refused, so a subject the user may not see still answers exactly like one that
+    does not exist; the emergency-access page decides whether the glass may be broken.
+    """
+    if request.endpoint != "subjects.show_subject" or not current_user.is_authenticated:
+        return None
+    if Permission.BREAK_GLASS not in permissions_for(frozenset(current_user.roles)):
+        return None
+    subject_id = (request.view_args or {}).get("subject_id")
+    return url_for("governance.break_glass", subject_id=subject_id)
 
 
 def _command(form: SubjectForm, schema: CreateSubjectSchema) -> SubjectCommand | None:

@@ -56,8 +56,8 @@ class Tab:
 
     def _console(self, message: Any) -> None:
         text = message.text
-        if message.type == "error" and "404 (NOT FOUND)" in text:
-            return  # the refused request at the end of the journey
+        if message.type == "error" and ("404 (NOT FOUND)" in text or "400 (BAD REQUEST)" in text):
+            return  # the refused request and a form answered with its errors (status 400)
         if message.type in ("error", "warning") or "Content Security Policy" in text:
             self.errors.append(f"{message.type}: {text}")
 
@@ -219,6 +219,25 @@ def test_officer_shares_a_subject_and_the_social_worker_opens_it_until_revoked(
     assert social.heading() == "Page not found"
     assert "WHITMORE" not in social.page.content()
     social.check("the refusal", "OFFICIAL")
+    social.shot("refused")
+
+    # Someone is at risk now: the social worker takes the refusal page's way to emergency
+    # access, gives too short a reason, then a real one, and the subject opens under a banner.
+    social.click("link", "Use emergency access for this subject")
+    assert social.heading() == "Open a subject in an emergency"
+    social.check("the emergency-access form", "OFFICIAL")
+    social.page.get_by_label("Why you need access now").fill("Urgent")
+    social.click("button", "Open in an emergency")
+    assert "at least 20 characters" in social.page.locator(".govuk-error-summary").inner_text()
+    social.check("the emergency-access form with an error", "OFFICIAL")
+    social.page.get_by_label("Why you need access now").fill(
+        "Child disclosed contact with him tonight; address history needed now"
+    )
+    social.click("button", "Open in an emergency")
+    assert social.heading() == "WHITMORE, Carl Anthony"
+    assert "Emergency access" in social.page.locator(".app-break-glass").inner_text()
+    social.check("the subject opened in an emergency", sensitive)
+    social.shot("emergency-access")
 
     assert not officer.errors, officer.errors
     assert not social.errors, social.errors
