@@ -8,6 +8,7 @@ from collections.abc import Collection, Sequence
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from portal.auth.models import UserIdentity
 from portal.extensions import db
 from portal.users.models import User
 
@@ -69,3 +70,22 @@ def add_user(user: User) -> None:
         if any(marker in str(exc.orig) for marker in _EMAIL_CONSTRAINT_MARKERS):
             raise EmailInUse() from exc
         raise
+
+
+def identities_of(user_id: uuid.UUID) -> Sequence[UserIdentity]:
+    """The user's links to identities at agency providers, oldest first."""
+    return (
+        db.session.execute(
+            select(UserIdentity)
+            .where(UserIdentity.user_id == user_id)
+            .order_by(UserIdentity.created_at, UserIdentity.id)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def remove_identity(identity: UserIdentity) -> None:
+    """Delete one link and flush."""
+    db.session.delete(identity)
+    db.session.flush()

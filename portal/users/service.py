@@ -12,10 +12,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from portal.access import policy
 from portal.audit import events, recorder
 from portal.auth import throttle
+from portal.auth.models import UserIdentity
 from portal.auth.passwords import hash_password, password_problem
 from portal.auth.sessions import live_session_count, revoke_sessions
 from portal.config import Settings
@@ -41,6 +43,10 @@ OWN_ACCOUNT_RESET = (
 FEDERATED_ACCOUNT = (
     "This user signs in through their agency's sign-in service and has no password here"
 )
+ONLY_WAY_IN = (
+    "This is the only way this user signs in: they have no password here. "
+    "To stop them signing in, disable the account"
+)
 
 
 class Refused(Exception):
@@ -53,6 +59,18 @@ class Refused(Exception):
 
 
 @dataclass(frozen=True)
+class LinkedIdentity:
+    """One link from the account to an identity at an agency provider, as the page shows it."""
+
+    id: uuid.UUID
+    #: The provider's display name, or its issuer when no configured provider has it.
+    provider: str
+    linked_at: datetime
+    #: Why the link may not be removed, or None if it may (see :func:`remove_identity`).
+    refusal: str | None
+
+
+@dataclass(frozen=True)
 class UserDetails:
     user: User
     live_sessions: int
@@ -61,6 +79,8 @@ class UserDetails:
     is_self: bool
     #: Whether the administrator may set a new password for the user (see :func:`set_password`).
     may_set_password: bool
+    #: The user's links to identities at their agency's providers.
+    identities: Sequence[LinkedIdentity] = ()
 
 
 def list_agency_users(actor: Actor) -> Sequence[User]:
@@ -93,6 +113,20 @@ def get_user_details(actor: Actor, *, user_id: uuid.UUID, settings: Settings) ->
         sign_in_locked=sign_in.locked,
         is_self=user.id == actor.user_id,
         may_set_password=_password_refusal(actor, user) is None,
+        identities=_linked_identities(user, settings),
+    )
+
+
+def _linked_identities(user: User, settings: Settings) -> tuple[LinkedIdentity, ...]:
+    identities = repository.identities_of(user.id)
+    return tuple(
+        LinkedIdentity(
+            identity.id,
+            _provider_of(identity.issuer, user, settings).display_name,
+            identity.created_at,
+            _identity_refusal(user, identities),
+        )
+        for identity in identities
     )
 
 
@@ -249,6 +283,64 @@ def _password_refusal(actor: Actor, user: User) -> str | None:
     if user.password_hash is None:
         return FEDERATED_ACCOUNT
     return None
+
+
+def remove_identity(
+    actor: Actor, *, user_id: uuid.UUID, identity_id: uuid.UUID, settings: Settings
+) -> int:
+    """Remove one link between the user's account and an identity at an agency provider;
+    returns how many of the user's sessions ended.
+
+    For an identity that should no longer sign this account in (linked by mistake, or the
+    person's provider account has changed). Every session of the user ends, since any of them
+    may have been signed in through that identity; the user may link again from their own
+    account page, proving both sign-ins as before. USER_CHANGED names the provider.
+
+    :raises NotFound: for a link that is not this user's (or no such link).
+    :raises Refused: when the link is the only way the account signs in (no password here).
+    """
+    user = _lock_user_to_change(actor, user_id)
+    identities = repository.identities_of(user.id)
+    identity = next((i for i in identities if i.id == identity_id), None)
+    if identity is None:
+        raise NotFound()
+    problem = _identity_refusal(user, identities)
+    if problem:
+        raise Refused("identity", problem)
+    provider = _provider_of(identity.issuer, user, settings)
+    repository.remove_identity(identity)
+    ended = revoke_sessions(user_id=user.id, reason=SessionEndReason.ENDED_BY_ADMIN, now=db_now())
+    recorder.record(
+        events.user_changed(
+            actor,
+            user_id=user.id,
+            reason="identity_unlinked",
+            detail={"provider": provider.slug, "ended_count": str(ended)},
+        )
+    )
+    return ended
+
+
+def _identity_refusal(user: User, identities: Sequence[UserIdentity]) -> str | None:
+    """Why none of ``identities`` may be removed from ``user``, or None if any may."""
+    if user.password_hash is None and len(identities) <= 1:
+        return ONLY_WAY_IN
+    return None
+
+
+@dataclass(frozen=True)
+class _ProviderName:
+    slug: str
+    display_name: str
+
+
+def _provider_of(issuer: str, user: User, settings: Settings) -> _ProviderName:
+    """The configured provider of the user's agency with this issuer; else the issuer itself
+    (a provider since removed from the configuration)."""
+    for provider in settings.oidc_providers:
+        if provider.issuer == issuer and provider.agency_code == user.agency.code:
+            return _ProviderName(provider.slug, provider.display_name)
+    return _ProviderName("unconfigured", issuer)
 
 
 def unlock_sign_in(actor: Actor, *, user_id: uuid.UUID) -> None:

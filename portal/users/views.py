@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from functools import partial
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
@@ -53,6 +54,10 @@ SIGN_IN_RESET = (
     "They sign in with it and their authenticator app, then choose their own password"
 )
 UNLOCKED = "Sign-in unlocked. The user can try to sign in again"
+IDENTITY_REMOVED = (
+    "Link removed. Every session the user had has ended. They can no longer sign in with that "
+    "agency account unless they link it again from their account page"
+)
 
 
 def _settings() -> Settings:
@@ -173,6 +178,13 @@ def end_sessions(user_id: uuid.UUID) -> ResponseReturnValue:
 @requires(Permission.USERS_MANAGE)
 def unlock_sign_in(user_id: uuid.UUID) -> ResponseReturnValue:
     return _perform(service.unlock_sign_in, user_id, UNLOCKED)
+
+
+@bp.post("/<uuid:user_id>/identities/<uuid:identity_id>/remove")
+@requires(Permission.USERS_MANAGE)
+def remove_identity(user_id: uuid.UUID, identity_id: uuid.UUID) -> ResponseReturnValue:
+    use_case = partial(service.remove_identity, identity_id=identity_id, settings=_settings())
+    return _perform(use_case, user_id, IDENTITY_REMOVED)
 
 
 def _perform(use_case: Callable[..., object], user_id: uuid.UUID, done: str) -> ResponseReturnValue:

@@ -11,9 +11,12 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from portal.auth.models import UserIdentity
 from portal.auth.totp import code_at
 from portal.core.clock import db_now
 from portal.core.identity import Role
+from portal.db.transaction import transaction
+from portal.extensions import db
 from tests.helpers import current_code
 from tests.leaks import remember_secret
 
@@ -176,9 +179,19 @@ def test_administrator_manages_users_and_sets_a_new_password_accessibly(
         journey.goto(path)
         assert journey.heading() == heading
         journey.assert_accessible(f"the page {heading!r}")
+    # The member's account is linked to an identity at a provider no longer configured.
+    issuer = "https://id.retired.example.test"
+    with app.app_context(), transaction():
+        db.session.add(UserIdentity(user_id=member.id, issuer=issuer, subject="mo"))
     journey.goto(f"/users/{member.id}")
     assert journey.heading() == "Mo Member"
+    assert f"Linked to {issuer}" in journey.page.locator("main").inner_text()
     journey.assert_accessible("the user's page")
+    journey.page.get_by_role("button", name=f"Remove link to {issuer}").click()
+    journey.page.wait_for_load_state()
+    assert "Link removed" in journey.page.locator(".govuk-notification-banner").inner_text()
+    assert "Not linked" in journey.page.locator("main").inner_text()
+    journey.assert_accessible("the user's page after a link was removed")
     journey.page.get_by_role("link", name="Set a new password for Mo Member").click()
     journey.page.wait_for_load_state()
     assert journey.heading() == "Set a new password"
