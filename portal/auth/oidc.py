@@ -281,11 +281,7 @@ def providers_for(settings: Settings, actor: Actor) -> Sequence[ProviderLink]:
     """The providers of the actor's agency, each with whether the actor's account is linked."""
     agency = db.session.get(Agency, actor.agency_id)
     agency_code = agency.code if agency is not None else None
-    issuers = set(
-        db.session.execute(
-            select(UserIdentity.issuer).where(UserIdentity.user_id == actor.user_id)
-        ).scalars()
-    )
+    issuers = {identity.issuer for identity in users_repository.identities_of(actor.user_id)}
     return [
         ProviderLink(provider, provider.issuer in issuers)
         for provider in settings.oidc_providers
@@ -338,12 +334,7 @@ def link(actor: Actor, provider: OidcProvider, identity: VerifiedIdentity) -> No
         if existing.user_id == user.id:
             return
         raise SignInRefused("identity_in_use")
-    already = db.session.execute(
-        select(UserIdentity.id).where(
-            UserIdentity.user_id == user.id, UserIdentity.issuer == identity.issuer
-        )
-    ).first()
-    if already is not None:
+    if any(link.issuer == identity.issuer for link in users_repository.identities_of(user.id)):
         raise SignInRefused("already_linked")
     db.session.add(UserIdentity(user_id=user.id, issuer=identity.issuer, subject=identity.subject))
     try:

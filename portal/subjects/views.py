@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from portal.access.decorators import requires
 from portal.access.gate import AccessDenied, AcknowledgementRequired
 from portal.access.permissions import Permission
-from portal.access.policy import permissions_for
+from portal.access.policy import allows
 from portal.core.actor import current_actor
 from portal.db.transaction import transaction
 from portal.subjects import service
@@ -173,7 +173,7 @@ def _emergency_access_link() -> str | None:
     """
     if request.endpoint != "subjects.show_subject" or not current_user.is_authenticated:
         return None
-    if Permission.BREAK_GLASS not in permissions_for(frozenset(current_user.roles)):
+    if not allows(frozenset(current_user.roles), Permission.BREAK_GLASS):
         return None
     subject_id = (request.view_args or {}).get("subject_id")
     return url_for("governance.break_glass", subject_id=subject_id)

@@ -20,7 +20,7 @@ from portal.auth import throttle
 from portal.auth.models import UserIdentity
 from portal.auth.passwords import hash_password, password_problem
 from portal.auth.sessions import live_session_count, revoke_sessions
-from portal.config import Settings
+from portal.config import OidcProvider, Settings
 from portal.core.actor import Actor
 from portal.core.clock import db_now
 from portal.core.identity import Role, SessionEndReason, UserStatus
@@ -119,12 +119,13 @@ def get_user_details(actor: Actor, *, user_id: uuid.UUID, settings: Settings) ->
 
 def _linked_identities(user: User, settings: Settings) -> tuple[LinkedIdentity, ...]:
     identities = repository.identities_of(user.id)
+    refusal = _identity_refusal(user, identities)
     return tuple(
         LinkedIdentity(
             identity.id,
-            _provider_of(identity.issuer, user, settings).display_name,
+            _provider_name(identity.issuer, user, settings),
             identity.created_at,
-            _identity_refusal(user, identities),
+            refusal,
         )
         for identity in identities
     )
@@ -315,7 +316,10 @@ def remove_identity(
             actor,
             user_id=user.id,
             reason="identity_unlinked",
-            detail={"provider": provider.slug, "ended_count": str(ended)},
+            detail={
+                "provider": provider.slug if provider else "unconfigured",
+                "ended_count": str(ended),
+            },
         )
     )
     return ended
@@ -328,19 +332,18 @@ def _identity_refusal(user: User, identities: Sequence[UserIdentity]) -> str | N
     return None
 
 
-@dataclass(frozen=True)
-class _ProviderName:
-    slug: str
-    display_name: str
+def _provider_of(issuer: str, user: User, settings: Settings) -> OidcProvider | None:
+    """The configured provider of the user's agency with this issuer, if there still is one."""
+    code = user.agency.code
+    return next(
+        (p for p in settings.oidc_providers if p.issuer == issuer and p.agency_code == code), None
+    )
 
 
-def _provider_of(issuer: str, user: User, settings: Settings) -> _ProviderName:
-    """The configured provider of the user's agency with this issuer; else the issuer itself
-    (a provider since removed from the configuration)."""
-    for provider in settings.oidc_providers:
-        if provider.issuer == issuer and provider.agency_code == user.agency.code:
-            return _ProviderName(provider.slug, provider.display_name)
-    return _ProviderName("unconfigured", issuer)
+def _provider_name(issuer: str, user: User, settings: Settings) -> str:
+    """The provider's display name, or the issuer of one removed from the configuration."""
+    provider = _provider_of(issuer, user, settings)
+    return provider.display_name if provider else issuer
 
 
 def unlock_sign_in(actor: Actor, *, user_id: uuid.UUID) -> None:
