@@ -18,7 +18,7 @@ from werkzeug.datastructures import MultiDict
 
 from portal.access.decorators import requires
 from portal.access.permissions import Permission
-from portal.access.policy import permissions_for
+from portal.access.policy import allows
 from portal.core.actor import current_actor
 from portal.db.transaction import transaction
 from portal.governance import alerts, breakglass, exports, integrity, reach, service
@@ -258,7 +258,7 @@ def break_glass_banner() -> dict[str, object]:
     def windows() -> list[breakglass.OpenWindow]:
         if not current_user.is_authenticated:
             return []
-        if Permission.BREAK_GLASS not in permissions_for(frozenset(current_user.roles)):
+        if not allows(frozenset(current_user.roles), Permission.BREAK_GLASS):
             return []
         return breakglass.open_windows(current_user.id, now=getattr(session, "opened_at", None))
 

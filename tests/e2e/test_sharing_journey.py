@@ -20,10 +20,13 @@ from portal.agencies.models import AgencyType
 from portal.core.actor import Actor
 from portal.core.clock import db_now
 from portal.core.identity import Role
+from portal.core.markings import Descriptor, Marking
 from portal.db.transaction import transaction
 from portal.extensions import db
 from portal.grants import service as grants
 from portal.grants.schemas import GrantCommand, GrantTerms, ReasonCommand
+from portal.subjects import service as subjects
+from portal.subjects.schemas import SubjectCommand
 from portal.users.models import User
 from tests.helpers import current_code
 from tests.leaks import CONTENT_MARKER
@@ -124,6 +127,26 @@ def _grant(app: Any, *, subject_id: uuid.UUID, officer: Any, grantee: Any) -> uu
             ),
         )
         return grants.grant_access(officer, subject_id=subject_id, command=command)
+
+
+def _subject(app: Any, officer: Actor, *, lead_agency_id: uuid.UUID) -> uuid.UUID:
+    """A second subject the officer's agency owns and shares with no one."""
+    command = SubjectCommand(
+        family_name="Bramley",
+        given_names="Dean",
+        aliases=(),
+        date_of_birth=None,
+        pnc_id=None,
+        ndelius_crn=None,
+        visor_ref=None,
+        subject_type="VO",
+        mappa_category=2,
+        mappa_level=1,
+        lead_agency_id=lead_agency_id,
+        marking=Marking(sensitive=True, descriptors=frozenset({Descriptor.PERSONAL_DATA})),
+    )
+    with app.app_context(), transaction():
+        return subjects.create_subject(officer, command=command)
 
 
 def _revoke(app: Any, grant_id: uuid.UUID, officer: Actor) -> None:
@@ -238,6 +261,21 @@ def test_officer_shares_a_subject_and_the_social_worker_opens_it_until_revoked(
     assert "Emergency access" in social.page.locator(".app-break-glass").inner_text()
     social.check("the subject opened in an emergency", sensitive)
     social.shot("emergency-access")
+
+    # A second emergency: one banner lists both windows, a link each (axe: one region, and
+    # link text that says which).
+    second = _subject(app, officer_actor, lead_agency_id=police.id)
+    social.goto(f"/governance/break-glass/{second}")
+    social.page.get_by_label("Why you need access now").fill(
+        "Second address named by the child tonight; history needed now"
+    )
+    social.click("button", "Open in an emergency")
+    assert social.heading() == "BRAMLEY, Dean"
+    banner = social.page.locator(".app-break-glass")
+    assert "You opened 2 subjects in an emergency." in banner.inner_text()
+    assert banner.get_by_role("link").all_inner_texts() == ["Subject 1", "Subject 2"]
+    social.check("the subject with two emergency windows open", sensitive)
+    social.shot("emergency-access-two")
 
     assert not officer.errors, officer.errors
     assert not social.errors, social.errors

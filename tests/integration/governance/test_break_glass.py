@@ -4,6 +4,7 @@ alert, a banner; refused outside the window and where the glass may not be broke
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -114,3 +115,31 @@ def test_who_can_access_now_shows_the_emergency_window(ig: IgWorld, make_client:
     assert "Housing Options Worker" in table
     assert "Break-glass" in table
     assert Role.HOUSING_OFFICER  # the partner role holds break_glass:use
+
+
+def test_one_banner_names_each_open_window_with_its_own_link(ig: IgWorld, make_client: Any) -> None:
+    """Two windows open: one "Emergency access" region (axe's landmark-unique), and a link per
+    subject whose text differs (WCAG 2.4.4), each to its own subject and naming its end."""
+    w = ig.world
+    first, second = w.subject(), w.subject()
+    browser = w.browser(w.people["csc"], make_client)
+    assert _break(browser, first).status_code == 302
+    single = browser.get("/").get_data(as_text=True)
+    assert single.count('role="region"') == 1
+    assert re.findall(
+        r'<a class="govuk-notification-banner__link" href="([^"]+)">([^<]+)</a>', single
+    ) == [(f"/subjects/{first}", "a subject")]
+    assert _break(browser, second).status_code == 302
+    home = browser.get("/").get_data(as_text=True)
+    assert home.count('aria-labelledby="break-glass-title"') == 1
+    assert home.count('role="region"') == 1
+    assert "You opened 2 subjects in an emergency." in home
+    links = re.findall(
+        r'<li><a class="govuk-notification-banner__link" href="([^"]+)">([^<]+)</a>: your access'
+        r" ends at (\d\d \w{3} \d{4} \d\d:\d\d:\d\d \w+)</li>",
+        home,
+    )
+    assert [(href, text) for href, text, _ in links] == [
+        (f"/subjects/{first}", "Subject 1"),
+        (f"/subjects/{second}", "Subject 2"),
+    ]
