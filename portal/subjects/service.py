@@ -210,6 +210,10 @@ class SubjectPage:
     marking: str
     is_owner: bool
     may_edit: bool
+    #: The owning agency's grant managers see a link to the subject's access page, and its
+    #: MAPPA co-ordinators one to its meetings (the pages themselves decide again).
+    may_manage_access: bool
+    may_record_meetings: bool
 
     def rows(self) -> list[tuple[str, str, Any]]:
         """(field, label, value) of the subject fields shown, in page order."""
@@ -301,6 +305,16 @@ def _page(
         marking=combine([stored_marking(subject.marking), *record_markings]).banner,
         is_owner=is_owner,
         may_edit=is_owner and policy.allows(actor.roles, Permission.SUBJECT_WRITE),
+        may_manage_access=policy.may_manage_grants(
+            actor_roles=actor.roles,
+            actor_agency_id=actor.agency_id,
+            owner_agency_id=subject.owning_agency_id,
+        ),
+        may_record_meetings=policy.may_chair(
+            actor_roles=actor.roles,
+            actor_agency_id=actor.agency_id,
+            owner_agency_id=subject.owning_agency_id,
+        ),
     )
 
 
