@@ -22,6 +22,7 @@ from flask import Flask
 
 from portal import create_app
 from portal.core.clock import ShiftedClock
+from portal.demo.csods import SUPERVISOR
 from portal.demo.data import DEMO_PASSWORD, USERS, DemoUser
 from portal.extensions import db
 from tests.helpers import current_code
@@ -33,6 +34,8 @@ SKIP = re.compile(r"sign-out|/static/|/assets/|/api/|/oidc|export|download|/prin
 SHAPE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d+")
 PER_SHAPE = 2
 PER_ACCOUNT = 60
+#: Every account the README lists.
+ACCOUNTS = (*USERS, SUPERVISOR)
 
 
 @pytest.fixture
@@ -166,7 +169,7 @@ MUST_REACH = {
 
 def test_every_page_the_demo_accounts_reach_is_axe_clean(app, live_server, chromium):
     problems: list[str] = []
-    for user in USERS:
+    for user in ACCOUNTS:
         found, reached = _crawl(app, chromium, live_server, user)
         problems += [f"{user.email} {p}" for p in found]
         missing = MUST_REACH.get(user.email, set()) - reached
