@@ -25,6 +25,8 @@ from portal.demo.data import (
     GRANTS,
     ISA_REFERENCE,
     RECORDS,
+    REQUEST_JUSTIFICATION,
+    REQUESTERS,
     SUBJECTS,
     USERS,
     DemoGrant,
@@ -168,7 +170,11 @@ def _seed_sharing(now: datetime, agencies: dict[str, Agency]) -> int:
     for grant_spec in GRANTS:
         if db.session.get(AccessGrant, demo_id(grant_spec.key)) is not None:
             continue
-        db.session.add(_grant(grant_spec, now, police, agencies, officer, coordinator))
+        if grant_spec.state == "requested":
+            requester = users[REQUESTERS[grant_spec.grantee]]
+            db.session.add(_request(grant_spec, now, police, agencies, requester))
+        else:
+            db.session.add(_grant(grant_spec, now, police, agencies, officer, coordinator))
         created += 1
     return created
 
@@ -212,6 +218,32 @@ def _grant(
         ended_at=now - timedelta(days=2) if revoked else None,
         status_reason="No longer needed after the case transferred." if revoked else None,
         created_at=starts,
+    )
+
+
+def _request(
+    spec: DemoGrant, now: datetime, police: Agency, agencies: dict[str, Agency], requester: User
+) -> AccessGrant:
+    """A partner's pending request for access, as the request form stores it (demo only)."""
+    gateway, condition = GRANT_BASIS[spec.grantee]
+    asked = now - timedelta(days=1)
+    return AccessGrant(
+        id=demo_id(spec.key),
+        owner_agency_id=police.id,
+        grantee_agency_id=agencies[spec.grantee].id,
+        scope_kind=ScopeKind.SUBJECT.value,
+        subject_id=demo_id(spec.subject),
+        view_profile=spec.view_profile,
+        legal_gateway=gateway,
+        dp_condition=condition,
+        justification=REQUEST_JUSTIFICATION,
+        isa_reference=ISA_REFERENCE,
+        status=GrantStatus.REQUESTED.value,
+        valid_from=asked,
+        expires_at=asked + timedelta(days=90),
+        requested_by_id=requester.id,
+        requested_at=asked,
+        created_at=asked,
     )
 
 

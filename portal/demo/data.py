@@ -127,7 +127,7 @@ class DemoGrant:
     key: str
     subject: str
     grantee: str
-    state: str  # live | expiring | expired | revoked
+    state: str  # live | expiring | expired | revoked | requested (by the grantee, pending)
     view_profile: str | None = "SUMMARY_AND_ACTIONS"
     record: str | None = None
 
@@ -284,6 +284,15 @@ GRANTS = (
         )
     ),
     DemoGrant("NHOUS-record", "okafor", "NHOUS", "live", None, record="okafor-risk"),
+    # Probation's access to Price has expired; its officer has asked for it again.
+    DemoGrant("NPROB-requested", "price", "NPROB", "requested", "FULL"),
+)
+
+#: Who asked for each requested grant, and why.
+REQUESTERS = {"NPROB": "probation@probation.demo"}
+REQUEST_JUSTIFICATION = (
+    "Released on licence to an address in Northshire; supervision starts this week and the "
+    "licence conditions need the current risk picture."
 )
 
 #: The lawful basis each partner's grants record (gateway, DP condition; domain.md §3.6).

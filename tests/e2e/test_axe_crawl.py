@@ -149,6 +149,8 @@ MUST_REACH = {
     "mosovo@police.demo": {
         "/subjects/#/grants",
         "/subjects/#/grants/new",
+        "/grants/#/approve",
+        "/grants/#/refuse",
         "/subjects/#/access-lists",
         "/subjects/#/records/new",
         "/csods/applications/new",
