@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import click
 from flask import current_app
@@ -179,6 +180,23 @@ def _seed_sharing(now: datetime, agencies: dict[str, Agency]) -> int:
     return created
 
 
+def _scope(spec: DemoGrant, police: Agency, agencies: dict[str, Agency]) -> dict[str, Any]:
+    """What every demo grant or request states: who shares what, with whom, on what basis."""
+    gateway, condition = GRANT_BASIS[spec.grantee]
+    return {
+        "id": demo_id(spec.key),
+        "owner_agency_id": police.id,
+        "grantee_agency_id": agencies[spec.grantee].id,
+        "scope_kind": (ScopeKind.RECORD if spec.record else ScopeKind.SUBJECT).value,
+        "subject_id": demo_id(spec.subject),
+        "record_id": demo_id(spec.record) if spec.record else None,
+        "view_profile": spec.view_profile,
+        "legal_gateway": gateway,
+        "dp_condition": condition,
+        "isa_reference": ISA_REFERENCE,
+    }
+
+
 def _grant(
     spec: DemoGrant,
     now: datetime,
@@ -194,20 +212,10 @@ def _grant(
         "expired": (now - timedelta(days=90), now - timedelta(days=5)),
         "revoked": (now - timedelta(days=20), now + timedelta(days=40)),
     }[spec.state]
-    gateway, condition = GRANT_BASIS[spec.grantee]
     revoked = spec.state == "revoked"
     return AccessGrant(
-        id=demo_id(spec.key),
-        owner_agency_id=police.id,
-        grantee_agency_id=agencies[spec.grantee].id,
-        scope_kind=(ScopeKind.RECORD if spec.record else ScopeKind.SUBJECT).value,
-        subject_id=demo_id(spec.subject),
-        record_id=demo_id(spec.record) if spec.record else None,
-        view_profile=spec.view_profile,
-        legal_gateway=gateway,
-        dp_condition=condition,
+        **_scope(spec, police, agencies),
         justification="Shared for joint management of the risk agreed at the MAPPA meeting.",
-        isa_reference=ISA_REFERENCE,
         status=(GrantStatus.REVOKED if revoked else GrantStatus.ACTIVE).value,
         valid_from=starts,
         expires_at=ends,
@@ -225,19 +233,10 @@ def _request(
     spec: DemoGrant, now: datetime, police: Agency, agencies: dict[str, Agency], requester: User
 ) -> AccessGrant:
     """A partner's pending request for access, as the request form stores it (demo only)."""
-    gateway, condition = GRANT_BASIS[spec.grantee]
     asked = now - timedelta(days=1)
     return AccessGrant(
-        id=demo_id(spec.key),
-        owner_agency_id=police.id,
-        grantee_agency_id=agencies[spec.grantee].id,
-        scope_kind=ScopeKind.SUBJECT.value,
-        subject_id=demo_id(spec.subject),
-        view_profile=spec.view_profile,
-        legal_gateway=gateway,
-        dp_condition=condition,
+        **_scope(spec, police, agencies),
         justification=REQUEST_JUSTIFICATION,
-        isa_reference=ISA_REFERENCE,
         status=GrantStatus.REQUESTED.value,
         valid_from=asked,
         expires_at=asked + timedelta(days=90),

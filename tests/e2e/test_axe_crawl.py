@@ -13,11 +13,11 @@ import json
 import re
 from collections import deque
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 
 from portal import create_app
@@ -25,7 +25,7 @@ from portal.core.clock import ShiftedClock
 from portal.demo.csods import SUPERVISOR
 from portal.demo.data import DEMO_PASSWORD, USERS, DemoUser
 from portal.extensions import db
-from tests.helpers import current_code
+from tests.e2e.test_sharing_journey import Tab
 
 pytestmark = pytest.mark.e2e
 
@@ -64,44 +64,25 @@ def _links(page: Any, base: str) -> list[str]:
     return paths
 
 
-def _inspect(page: Any, axe: Axe, label: str, console: list[str], problems: list[str]) -> None:
+def _inspect(tab: Tab, label: str, problems: list[str]) -> None:
     """axe finds nothing, the marking is top and bottom, and the console stayed quiet."""
-    results = axe.run(page)
-    for violation in results.response["violations"]:
-        nodes = [n["html"][:120] for n in violation["nodes"][:3]]
+    for violation in tab.violations():
+        nodes = [html[:120] for html in violation["nodes"][:3]]
         problems.append(f"{label}: axe {violation['id']} {json.dumps(nodes)}")
-    banners = [t.strip() for t in page.locator(".app-marking__text").all_inner_texts()]
+    banners = tab.markings()
     if len(banners) != 2 or banners[0] != banners[1]:
         problems.append(f"{label}: markings {banners}")
-    problems += [f"{label}: {line}" for line in console]
-    console.clear()
+    problems += [f"{label}: {line}" for line in tab.errors]
+    tab.errors.clear()
 
 
 def _crawl(app: Flask, browser: Any, base: str, user: DemoUser) -> tuple[list[str], set[str]]:
     """The problems found on the pages ``user`` reaches, and the shapes of those pages."""
-    context = browser.new_context()
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    console: list[str] = []
-    page.on(
-        "console",
-        lambda m: (
-            console.append(f"{m.type}: {m.text}")
-            if m.type in ("error", "warning") and "(NOT FOUND)" not in m.text
-            else None
-        ),
+    tab = Tab(browser, base, user.email)
+    tab.sign_in(
+        app, SimpleNamespace(email=user.email, password=DEMO_PASSWORD, totp_secret=user.totp_secret)
     )
-    page.on("pageerror", lambda exc: console.append(f"pageerror: {exc}"))
-    page.goto(base + "/sign-in")
-    page.get_by_label("Email address").fill(user.email)
-    page.get_by_role("textbox", name="Password", exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Security code").fill(current_code(app, user.totp_secret))
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-    assert urlsplit(page.url).path == "/", f"{user.email} did not sign in: {page.url}"
-
-    axe = Axe()
+    page = tab.page
     problems: list[str] = []
     shapes: dict[str, int] = {}
     queue: deque[str] = deque(["/"])
@@ -123,13 +104,13 @@ def _crawl(app: Flask, browser: Any, base: str, user: DemoUser) -> tuple[list[st
         if urlsplit(page.url).path.startswith("/sign-in"):
             problems.append(f"{path}: signed out")
             break
-        _inspect(page, axe, path, console, problems)
+        _inspect(tab, path, problems)
         if urlsplit(page.url).path.endswith("/acknowledge"):
             # Agree to the confidentiality statement, as the user would, and look at what it
             # opens; the lists visited before it show more now, so they are looked at again.
             page.get_by_role("button", name=re.compile("^I agree")).click()
             page.wait_for_load_state()
-            _inspect(page, axe, f"{path} (agreed)", console, problems)
+            _inspect(tab, f"{path} (agreed)", problems)
             opened = SHAPE.sub("#", urlsplit(page.url).path)
             shapes[opened] = shapes.get(opened, 0) + 1
             lists = [p for p in visited_paths if SHAPE.sub("#", p) == p]
@@ -139,7 +120,7 @@ def _crawl(app: Flask, browser: Any, base: str, user: DemoUser) -> tuple[list[st
             if link not in seen:
                 seen.add(link)
                 queue.append(link)
-    context.close()
+    tab.context.close()
     assert visited >= 5, f"{user.email} reached only {visited} pages"
     return problems, set(shapes)
 

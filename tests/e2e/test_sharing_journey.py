@@ -74,18 +74,24 @@ class Tab:
         self.page.get_by_role(role, name=name).click()  # type: ignore[arg-type]
         self.page.wait_for_load_state()
 
+    def violations(self) -> list[dict[str, Any]]:
+        """What axe finds on the page: each rule broken, its impact and the elements."""
+        results = self.axe.run(self.page)
+        return [
+            {"id": v["id"], "impact": v["impact"], "nodes": [n["html"] for n in v["nodes"]]}
+            for v in results.response["violations"]
+        ]
+
+    def markings(self) -> list[str]:
+        """The marking banners' texts, top to bottom."""
+        return [t.strip() for t in self.page.locator(".app-marking__text").all_inner_texts()]
+
     def check(self, label: str, marking: str) -> None:
         """axe finds nothing, the marking is top and bottom, and no stored script ran."""
-        results = self.axe.run(self.page)
-        details = json.dumps(
-            [
-                {"id": v["id"], "impact": v["impact"], "nodes": [n["html"] for n in v["nodes"]]}
-                for v in results.response["violations"]
-            ],
-            indent=2,
-        )
-        assert results.violations_count == 0, f"axe violations on {label}:\n{details}"
-        banners = [t.strip() for t in self.page.locator(".app-marking__text").all_inner_texts()]
+        violations = self.violations()
+        details = json.dumps(violations, indent=2)
+        assert not violations, f"axe violations on {label}:\n{details}"
+        banners = self.markings()
         assert banners == [marking, marking], (label, banners)
         assert self.page.evaluate("() => window.__pwned") is None, label
 
