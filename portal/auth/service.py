@@ -20,6 +20,7 @@ from portal.config import Settings
 from portal.core.actor import Actor
 from portal.core.clock import db_now
 from portal.core.identity import SessionEndReason
+from portal.core.inputs import has_control_characters
 from portal.extensions import db
 from portal.users import repository as users_repository
 from portal.users.models import User
@@ -43,6 +44,11 @@ class PasswordOutcome:
 
 
 def find_user_by_email(email: str) -> User | None:
+    """The user with this email address; None for none, and for a name no one could have (a
+    control character is no part of any address, and PostgreSQL cannot compare text holding
+    NUL)."""
+    if has_control_characters(email):
+        return None
     return db.session.execute(
         select(User).where(User.email == email.strip().lower())
     ).scalar_one_or_none()

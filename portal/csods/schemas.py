@@ -16,8 +16,9 @@ from typing import Any, Final
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from portal.core import lawful_basis
+from portal.core.inputs import date_from_parts, no_control_characters
 from portal.csods.stages import CHANNELS, KNOWS, Outcome
-from portal.subjects.schemas import InputSchema, no_control_characters
+from portal.subjects.schemas import InputSchema
 
 SHORT = 200
 LONG = 5000
@@ -77,20 +78,8 @@ def parse_date(parts: list[str], what: str) -> date:
 
     :raises ValidationError: with a message for the field.
     """
-    if len(parts) != 3:
-        raise ValidationError(f"Enter the {what} as a day, month and year")
-    names = ("a day", "a month", "a year")
-    missing = [name for name, part in zip(names, parts, strict=True) if not part]
-    if missing:
-        raise ValidationError(f"The {what} must include {' and '.join(missing)}")
-    if not all(part.isdigit() and len(part) <= 4 for part in parts):
-        raise ValidationError(f"The {what} must be a real date")
-    day, month, year = (int(part) for part in parts)
-    try:
-        value = date(year, month, day)
-    except ValueError as error:
-        raise ValidationError(f"The {what} must be a real date") from error
-    if year < EARLIEST_YEAR:
+    value = date_from_parts(parts, what=f"the {what}", label=f"The {what}")
+    if value.year < EARLIEST_YEAR:
         raise ValidationError(f"The {what} must be after {EARLIEST_YEAR}")
     if value > datetime.now(UTC).date():
         raise ValidationError(f"The {what} must be today or in the past")

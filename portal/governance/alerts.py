@@ -39,6 +39,7 @@ from portal.audit.models import AuditEventRow
 from portal.audit.recorder import record
 from portal.core.actor import Actor
 from portal.core.clock import db_now
+from portal.core.inputs import has_control_characters
 from portal.extensions import db
 from portal.governance import directory
 from portal.governance.models import Alert, AlertDisposition, AlertRule, AlertScan, Disposition
@@ -406,6 +407,8 @@ def dispose(actor: Actor, alert_id: uuid.UUID, *, outcome: str, notes: str) -> u
         raise DispositionRefused(
             "notes", f"Enter notes of between {MIN_NOTES} and 2,000 characters"
         )
+    if has_control_characters(notes):
+        raise DispositionRefused("notes", "Remove the special characters from the notes")
     disposition_id = uuid.uuid4()
     seq = record(
         events.log_read(

@@ -27,6 +27,7 @@ from portal.audit.recorder import record
 from portal.core.actor import Actor
 from portal.core.clock import db_now
 from portal.core.identity import Clearance
+from portal.core.inputs import has_control_characters
 from portal.core.markings import combine
 from portal.db.statements import run, time_param, uuid_param
 from portal.extensions import db
@@ -116,6 +117,8 @@ def break_glass(actor: Actor, subject_id: uuid.UUID, *, reason: str) -> datetime
         raise ReasonRefused(f"Enter a reason of at least {MIN_REASON} characters")
     if len(reason) > MAX_REASON:
         raise ReasonRefused(f"Enter a reason of {MAX_REASON:,} characters or fewer")
+    if has_control_characters(reason):
+        raise ReasonRefused("Remove the special characters from the reason")
     _, banner = _decision(actor, subject_id)
     now = db_now()
     ends = now + timedelta(minutes=window_minutes())

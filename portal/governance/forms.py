@@ -21,6 +21,7 @@ from wtforms.validators import ValidationError
 
 from portal.audit.events import EventType
 from portal.core import lawful_basis
+from portal.core.inputs import LATEST_YEAR, has_control_characters
 from portal.governance.search import BadCursor, Cursor, LogFilters
 
 UK = ZoneInfo("Europe/London")
@@ -44,9 +45,12 @@ def _date_or_none(value: str | None, label: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ValidationError(f"Enter the {label} as a date, for example 2026-11-01") from None
+    if day.year > LATEST_YEAR:
+        raise ValidationError(f"Enter the {label} as a date in or before {LATEST_YEAR}")
+    return day
 
 
 def uk_day_start(day: date) -> datetime:
@@ -122,6 +126,8 @@ class SearchForm(FlaskForm):  # type: ignore[misc]
         text = (field.data or "").strip()
         if len(text) > 200:
             raise ValidationError("Enter a marking of 200 characters or fewer")
+        if has_control_characters(text):
+            raise ValidationError("Remove the special characters from the marking")
 
     def validate_date_from(self, field: Any) -> None:
         _date_or_none(field.data, "first day")

@@ -127,7 +127,8 @@ def log_export() -> ResponseReturnValue:
     return response
 
 
-@bp.get("/log/<int:seq>")
+# An event number past the largest the log's BIGINT can hold is simply not found (404).
+@bp.get("/log/<int(max=9223372036854775807):seq>")
 @requires(Permission.HOME_VIEW)
 def log_event(seq: int) -> ResponseReturnValue:
     with transaction():

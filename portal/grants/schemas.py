@@ -8,7 +8,6 @@ only that a grant ends on or after the day it starts.
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from marshmallow import (
 )
 
 from portal.core import lawful_basis
+from portal.core.inputs import date_from_parts, no_control_characters
 
 JUSTIFICATION_MAX: Final = 2000
 REASON_MAX: Final = 1000
@@ -101,11 +101,6 @@ class LaoCommand:
 # --- Field helpers --------------------------------------------------------------------------
 
 
-def no_control_characters(value: str) -> None:
-    if any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\r\n\t" for ch in value):
-        raise ValidationError("Remove the special characters from this answer")
-
-
 def _text(required: str | None, max_length: int, what: str) -> fields.String:
     kwargs: dict[str, Any] = (
         {"required": True, "error_messages": {"required": required}}
@@ -161,19 +156,7 @@ def parse_date(parts: list[str], what: str) -> date:
 
     :raises ValidationError: with a message for the field.
     """
-    if len(parts) != 3:
-        raise ValidationError(f"Enter {what} as a day, month and year")
-    names = ("a day", "a month", "a year")
-    missing = [name for name, part in zip(names, parts, strict=True) if not part]
-    if missing:
-        raise ValidationError(f"{what.capitalize()} must include {' and '.join(missing)}")
-    if not all(part.isdigit() and len(part) <= 4 for part in parts):
-        raise ValidationError(f"{what.capitalize()} must be a real date")
-    day, month, year = (int(part) for part in parts)
-    try:
-        return date(year, month, day)
-    except ValueError as error:
-        raise ValidationError(f"{what.capitalize()} must be a real date") from error
+    return date_from_parts(parts, what=what, label=what.capitalize())
 
 
 def _date_field(required: str | None, what: str) -> fields.List[str]:

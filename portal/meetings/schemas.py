@@ -14,9 +14,10 @@ from typing import Any, Final
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
+from portal.core.inputs import date_from_parts, no_control_characters
 from portal.core.sanitise import MAX_RICH_TEXT_LENGTH, RichTextRejected
 from portal.records.schemas import rich_text_to_html
-from portal.subjects.schemas import InputSchema, no_control_characters
+from portal.subjects.schemas import InputSchema
 
 DECISION_ROWS: Final = 3
 ATTENDEE_ROWS: Final = 6
@@ -60,24 +61,13 @@ RICH_TEXT_FIELDS: Final = ("victim_issues", "diversity_issues", "dissent", "disc
 
 
 def parse_date(parts: Any, what: str) -> date:
-    """The date the three parts of a GOV.UK date input spell.
+    """The date the three parts of a GOV.UK date input spell; meetings and actions fall in
+    2000-2100.
 
     :raises ValidationError: with a message for the field.
     """
-    if not isinstance(parts, list) or len(parts) != 3:
-        raise ValidationError(f"Enter {what} as a day, month and year")
-    names = ("a day", "a month", "a year")
-    missing = [name for name, part in zip(names, parts, strict=True) if not part]
-    if missing:
-        raise ValidationError(f"{what.capitalize()} must include {' and '.join(missing)}")
-    if not all(isinstance(p, str) and p.isdigit() and len(p) <= 4 for p in parts):
-        raise ValidationError(f"{what.capitalize()} must be a real date")
-    day, month, year = (int(part) for part in parts)
-    try:
-        value = date(year, month, day)
-    except ValueError as error:
-        raise ValidationError(f"{what.capitalize()} must be a real date") from error
-    if not 2000 <= year <= 2100:
+    value = date_from_parts(parts, what=what, label=what.capitalize())
+    if not 2000 <= value.year <= 2100:
         raise ValidationError(f"{what.capitalize()} must be a real date")
     return value
 

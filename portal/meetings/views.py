@@ -16,6 +16,7 @@ from portal.access.decorators import requires
 from portal.access.gate import AccessDenied, AcknowledgementRequired
 from portal.access.permissions import Permission
 from portal.core.actor import current_actor
+from portal.core.inputs import has_control_characters, is_ascii_number
 from portal.db.transaction import transaction
 from portal.meetings import actions, minutes, service
 from portal.meetings.forms import (
@@ -242,7 +243,7 @@ def add_action(meeting_id: uuid.UUID) -> ResponseReturnValue:
 def our_actions() -> ResponseReturnValue:
     filters = _filters()
     page_number = request.args.get("page", "1")
-    number = int(page_number) if page_number.isdigit() and len(page_number) < 6 else 1
+    number = int(page_number) if is_ascii_number(page_number, max_digits=5) else 1
     with transaction(reads_only=True):
         listing = actions.list_our_actions(current_actor(), filters=filters, page=number)
         page = render_template("meetings/our_actions.html", listing=listing, filters=filters)
@@ -259,6 +260,8 @@ def _filters() -> ActionFilter:
     if status not in (None, *ACTION_STATUSES):
         status = None
     person = (request.args.get("person", "") or "")[:200] or None
+    if person is not None and has_control_characters(person):
+        person = None
     return ActionFilter(subject_id=subject_id, status=status, owner_person=person)
 
 

@@ -22,9 +22,10 @@ from typing import Any, Final
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from portal.core.inputs import no_control_characters
 from portal.core.markings import Marking
 from portal.core.sanitise import MAX_RICH_TEXT_LENGTH, RichTextRejected, clean_rich_text
-from portal.subjects.schemas import MarkingInputSchema, no_control_characters
+from portal.subjects.schemas import MarkingInputSchema
 
 TITLE_MAX = 200
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from portal.core.inputs import date_from_parts, no_control_characters
 from portal.core.markings import (
     MAX_ORG_LENGTH,
     ClassificationRefused,
@@ -102,11 +102,6 @@ class SubjectCommand:
     mappa_level: int
     lead_agency_id: uuid.UUID
     marking: Marking
-
-
-def no_control_characters(value: str) -> None:
-    if any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\n\r\t" for ch in value):
-        raise ValidationError("Remove the special characters from this answer")
 
 
 def _text(required: str | None, max_length: int, what: str, **kwargs: Any) -> fields.String:
@@ -245,20 +240,8 @@ def date_of_birth(parts: list[str]) -> date:
 
     :raises ValidationError: with a message for the field.
     """
-    if len(parts) != 3:
-        raise ValidationError("Enter the date of birth as a day, month and year")
-    names = ("a day", "a month", "a year")
-    missing = [name for name, part in zip(names, parts, strict=True) if not part]
-    if missing:
-        raise ValidationError(f"Date of birth must include {' and '.join(missing)}")
-    if not all(part.isdigit() and len(part) <= 4 for part in parts):
-        raise ValidationError("Date of birth must be a real date")
-    day, month, year = (int(part) for part in parts)
-    try:
-        born = date(year, month, day)
-    except ValueError as error:
-        raise ValidationError("Date of birth must be a real date") from error
-    if year < EARLIEST_BIRTH_YEAR:
+    born = date_from_parts(parts, what="the date of birth", label="Date of birth")
+    if born.year < EARLIEST_BIRTH_YEAR:
         raise ValidationError(f"Date of birth must be after {EARLIEST_BIRTH_YEAR}")
     if born > datetime.now(UTC).date():
         raise ValidationError("Date of birth must be in the past")

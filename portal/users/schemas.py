@@ -7,7 +7,6 @@ GOV.UK error summary as they are.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +26,7 @@ from marshmallow import (
 from portal.auth.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH
 from portal.auth.passwords import password_problem
 from portal.core.identity import Clearance, Role
+from portal.core.inputs import has_control_characters
 
 EMAIL_MAX_LENGTH = 254
 NAME_MAX_LENGTH = 200
@@ -55,7 +55,7 @@ class ChangeRolesCommand:
 
 
 def _no_control_characters(value: str) -> None:
-    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
+    if has_control_characters(value, multiline=False):
         raise ValidationError("Full name must only include letters, spaces and punctuation")
 
 

@@ -17,6 +17,8 @@ from portal.config import Settings
 from portal.core.clock import ShiftedClock
 from portal.extensions import db
 from tests.helpers import session_cookie, sign_in
+from tests.integration.governance.conftest import ig  # noqa: F401 - a world of agencies + IG
+from tests.integration.meetings.conftest import mw  # noqa: F401 - a world with a MAPPA chair
 
 #: One TOTP step and a bit: after it a fresh code is valid and the last one is spent.
 NEXT_STEP = timedelta(seconds=31)

@@ -1,0 +1,87 @@
+"""The shared input rules: GOV.UK date boxes and control characters."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from marshmallow import ValidationError
+
+from portal.core.inputs import (
+    LATEST_YEAR,
+    date_from_parts,
+    has_control_characters,
+    is_ascii_number,
+    no_control_characters,
+)
+
+
+def _parse(parts: object) -> date:
+    return date_from_parts(parts, what="the end date", label="The end date")
+
+
+def test_date_from_parts_reads_day_month_year() -> None:
+    assert _parse(["7", "03", "2026"]) == date(2026, 3, 7)
+
+
+@pytest.mark.parametrize(
+    ("parts", "message"),
+    [
+        (["1", "1"], "Enter the end date as a day, month and year"),
+        ("1 1 2026", "Enter the end date as a day, month and year"),
+        (["", "1", ""], "The end date must include a day and a year"),
+        (["\u00b2", "1", "2026"], "The end date must be a real date"),
+        (["1", "\u0663", "2026"], "The end date must be a real date"),
+        (["1", "1", "\uff12\uff10\uff12\uff16"], "The end date must be a real date"),
+        (["-1", "1", "2026"], "The end date must be a real date"),
+        (["30", "2", "2026"], "The end date must be a real date"),
+        (["1", "1", "0"], "The end date must be a real date"),
+        (["31", "12", "9999"], "The end date must be a real date"),
+        (["1", "1", str(LATEST_YEAR + 1)], "The end date must be a real date"),
+        (["1", "1", "20266"], "The end date must be a real date"),
+    ],
+)
+def test_date_from_parts_refuses_with_the_govuk_message(parts: object, message: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        _parse(parts)
+    assert refused.value.messages == [message]
+
+
+@given(st.lists(st.text(max_size=6), min_size=3, max_size=3))
+def test_date_from_parts_gives_a_date_or_a_message_never_anything_else(parts: list[str]) -> None:
+    try:
+        value = _parse(parts)
+    except ValidationError:
+        return
+    assert value.year <= LATEST_YEAR
+    assert value + (date(2, 1, 1) - date(1, 1, 1)) > value  # the day after exists
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "\x1b[2J", "zero\u200bwidth", "bidi\u202e"])
+def test_control_and_format_characters_are_refused(text: str) -> None:
+    assert has_control_characters(text)
+    with pytest.raises(ValidationError):
+        no_control_characters(text)
+
+
+def test_line_breaks_are_allowed_only_in_multiline_text() -> None:
+    assert not has_control_characters("line one\r\nline two\tend")
+    assert has_control_characters("line one\nline two", multiline=False)
+    no_control_characters("Crème brûlée, O'Neil – ok")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1", True),
+        ("99999", True),
+        ("123456", False),
+        ("", False),
+        ("\u00b2", False),
+        ("1a", False),
+    ],
+)
+def test_is_ascii_number(text: str, expected: bool) -> None:
+    assert is_ascii_number(text, max_digits=5) is expected
