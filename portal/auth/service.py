@@ -61,27 +61,38 @@ def check_password_step(
     locked all give the same refusal, after the same amount of hashing work."""
     now = db_now()
     key = throttle.key_for(email)
-    state = throttle.state(
+    state = throttle.begin_attempt(
         key, now, throttle_after=settings.login_throttle_after, hard_stop=settings.login_hard_stop
     )
     user = find_user_by_email(email)
     ok = passwords.verify_password(user.password_hash if user else None, password, settings.argon2)
     if not (state.allowed and ok and user is not None and user.is_active):
-        throttle.record_failure(key, now)
+        _count_failure(key, now, reason="password_step", user=user)
         session.pop(PENDING_KEY, None)
-        recorder.record(
-            events.login_failed(
-                reason="password_step",
-                method=METHOD_LOCAL,
-                user_id=user.id if user else None,
-                agency_id=user.agency_id if user else None,
-            )
-        )
         return PasswordOutcome(accepted=False)
     if user.password_hash and passwords.needs_rehash(user.password_hash, settings.argon2):
         user.password_hash = passwords.hash_password(password, settings.argon2)
-    session[PENDING_KEY] = {"user_id": str(user.id), "at": now.isoformat(), "next": next_url}
+    session[PENDING_KEY] = {
+        "user_id": str(user.id),
+        "at": now.isoformat(),
+        "next": next_url,
+        "credentials": _credentials(user),
+    }
     return PasswordOutcome(accepted=True, needs_enrolment=user.totp_secret is None)
+
+
+def _count_failure(key: str, now: datetime, *, reason: str, user: User | None) -> None:
+    """One more consecutive failure for the name's throttle, recorded as ``LOGIN_FAILED``
+    (the account named by id when there is one, never by what was typed)."""
+    throttle.record_failure(key, now)
+    recorder.record(
+        events.login_failed(
+            reason=reason,
+            method=METHOD_LOCAL,
+            user_id=user.id if user else None,
+            agency_id=user.agency_id if user else None,
+        )
+    )
 
 
 def pending_user(session: ServerSession) -> User | None:
@@ -97,7 +108,16 @@ def pending_user(session: ServerSession) -> User | None:
     if db_now() - started > PENDING_LIFETIME:
         return None
     user = db.session.get(User, user_id)
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active or pending.get("credentials") != _credentials(user):
+        return None
+    return user
+
+
+def _credentials(user: User) -> str:
+    """When the password and the authenticator app last changed: a password step taken before
+    either changed (by the user or by an administrator) cannot be finished afterwards."""
+    changed = (user.password_changed_at, user.totp_enrolled_at)
+    return "|".join("" if at is None else at.isoformat() for at in changed)
 
 
 def enrolment_secret(session: ServerSession) -> str:
@@ -112,27 +132,23 @@ def check_totp_step(
 ) -> str | None:
     """Second step. On success the user is signed in on a new session row and the page to go
     to next is returned; None means refused. A code is never accepted twice, and wrong codes
-    count towards the same throttle as wrong passwords."""
+    count towards the same throttle as wrong passwords.
+
+    The throttle row and the account row are locked first, so the same code sent twice at
+    once is checked once against the last accepted counter and once against the new one."""
     now = db_now()
     key = throttle.key_for(user.email)
-    state = throttle.state(
+    state = throttle.begin_attempt(
         key, now, throttle_after=settings.login_throttle_after, hard_stop=settings.login_hard_stop
     )
+    user = users_repository.lock_users({user.id})[user.id]
     secret = enrolment_secret(session) if enrolling else user.totp_secret
     counter = None
     if state.allowed and secret:
         last = None if enrolling else user.totp_last_counter
         counter = totp.matching_counter(secret, code, now=now, last_counter=last)
     if counter is None:
-        throttle.record_failure(key, now)
-        recorder.record(
-            events.login_failed(
-                reason="security_code_step",
-                method=METHOD_LOCAL,
-                user_id=user.id,
-                agency_id=user.agency_id,
-            )
-        )
+        _count_failure(key, now, reason="security_code_step", user=user)
         return None
     if enrolling:
         user.totp_secret = secret
@@ -187,22 +203,38 @@ def change_password(
 ) -> str | None:
     """Change the signed-in user's password; returns a problem to show, or None on success.
 
-    The account row is read here, locked, in the caller's transaction. Every session of the
-    user ends, including copies of this browser's cookie; this browser continues on a fresh
-    session.
+    The account row is read here, locked, in the caller's transaction. Wrong current passwords
+    count towards the sign-in throttle of the account's name (this page is no way round it),
+    each recorded as ``LOGIN_FAILED``. Every session of the user ends, including copies of
+    this browser's cookie; this browser continues on a fresh session that keeps the time of
+    the sign-in, so the absolute limit is not restarted by a password alone.
     """
     user = users_repository.lock_users({actor.user_id})[actor.user_id]
-    if not passwords.verify_password(user.password_hash, current_password, settings.argon2):
+    now = db_now()
+    key = throttle.key_for(user.email)
+    state = throttle.begin_attempt(
+        key, now, throttle_after=settings.login_throttle_after, hard_stop=settings.login_hard_stop
+    )
+    right = passwords.verify_password(user.password_hash, current_password, settings.argon2)
+    if not (state.allowed and right):
+        _count_failure(key, now, reason="password_change", user=user)
+        if not state.allowed:
+            return (
+                "Your current password has been entered wrongly too many times. "
+                "Wait a few minutes and try again"
+            )
         return "Your current password is not right"
     problem = passwords.password_problem(new_password, email=user.email)
     if problem:
         return problem
-    now = db_now()
+    throttle.reset(key)
     user.password_hash = passwords.hash_password(new_password, settings.argon2)
     user.password_changed_at = now
     user.password_change_required = False
     ended = revoke_sessions(user_id=user.id, reason=SessionEndReason.PASSWORD_CHANGED, now=now)
-    token, row = create_session_row(user_id=user.id, auth_method=METHOD_LOCAL, now=now)
+    token, row = create_session_row(
+        user_id=user.id, auth_method=METHOD_LOCAL, now=now, signed_in_at=session.signed_in_at
+    )
     session.adopt(token, row)  # a fresh session: no password change is due on it
     recorder.record(events.user_changed(actor, user_id=user.id, reason="password_changed"))
     recorder.record(

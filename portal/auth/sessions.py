@@ -57,6 +57,7 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         user_id: uuid.UUID | None = None,
         last_seen_at: datetime | None = None,
         opened_at: datetime | None = None,
+        signed_in_at: datetime | None = None,
     ) -> None:
         def on_update(_: CallbackDict[str, Any]) -> None:
             self.modified = True
@@ -67,6 +68,8 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.last_seen_at = last_seen_at
         #: The database time the row was judged live at (the start of this request).
         self.opened_at = opened_at
+        #: When the row's holder signed in: the absolute limit counts from here.
+        self.signed_in_at = signed_in_at
         self.new_token: str | None = None
         self.ended = False
         self.modified = False
@@ -79,6 +82,7 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.row_id = row.id
         self.user_id = row.user_id
         self.last_seen_at = row.last_seen_at
+        self.signed_in_at = row.created_at
 
     def end(self) -> None:
         """Forget this session in the browser (its row has been revoked by the caller)."""
@@ -88,15 +92,24 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
 
 
 def create_session_row(
-    *, user_id: uuid.UUID | None, auth_method: str | None, now: datetime
+    *,
+    user_id: uuid.UUID | None,
+    auth_method: str | None,
+    now: datetime,
+    signed_in_at: datetime | None = None,
 ) -> tuple[str, UserSession]:
-    """Add a new session row in the caller's transaction; returns (cookie token, row)."""
+    """Add a new session row in the caller's transaction; returns (cookie token, row).
+
+    ``signed_in_at`` carries an earlier sign-in's time to a row that replaces that sign-in's
+    row (a password change rotates the id but is no new sign-in), so the absolute limit still
+    counts from the sign-in.
+    """
     token = new_token()
     row = UserSession(
         id=token_hash(token),
         user_id=user_id,
         data="{}",
-        created_at=now,
+        created_at=signed_in_at or now,
         last_seen_at=now,
         auth_method=auth_method,
     )
@@ -170,7 +183,12 @@ class ServerSessionInterface(SessionInterface):
         except ValueError:
             data = {}
         return ServerSession(
-            data, row_id=row.id, user_id=row.user_id, last_seen_at=row.last_seen_at, opened_at=now
+            data,
+            row_id=row.id,
+            user_id=row.user_id,
+            last_seen_at=row.last_seen_at,
+            opened_at=now,
+            signed_in_at=row.created_at,
         )
 
     def _is_live(

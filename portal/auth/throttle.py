@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.auth.models import LoginThrottle
@@ -42,7 +43,32 @@ def delay_after(failures: int, throttle_after: int) -> timedelta:
 
 
 def state(key: str, now: datetime, *, throttle_after: int, hard_stop: int) -> ThrottleState:
-    row = db.session.get(LoginThrottle, key)
+    """The name's throttle as it stands (for showing it; an attempt uses :func:`begin_attempt`)."""
+    return _judge(db.session.get(LoginThrottle, key), now, throttle_after, hard_stop)
+
+
+def begin_attempt(key: str, now: datetime, *, throttle_after: int, hard_stop: int) -> ThrottleState:
+    """The name's throttle for an attempt about to be checked. The row is created if need be
+    and locked ``FOR UPDATE`` until the caller's transaction ends: attempts on one name made at
+    the same moment queue here, and each is judged on the failures the ones before it recorded
+    (SQLite's write lock already queues them)."""
+    db.session.execute(
+        _insert()(LoginThrottle)
+        .values(key=key, failures=0, last_failure_at=None)
+        .on_conflict_do_nothing(index_elements=[LoginThrottle.key])
+    )
+    row = db.session.execute(
+        select(LoginThrottle)
+        .where(LoginThrottle.key == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    return _judge(row, now, throttle_after, hard_stop)
+
+
+def _judge(
+    row: LoginThrottle | None, now: datetime, throttle_after: int, hard_stop: int
+) -> ThrottleState:
     if row is None or row.failures == 0:
         return ThrottleState(failures=0, allowed=True, locked=False)
     if row.failures >= hard_stop:
@@ -54,14 +80,18 @@ def state(key: str, now: datetime, *, throttle_after: int, hard_stop: int) -> Th
 
 def record_failure(key: str, now: datetime) -> None:
     """Count one more consecutive failure, in the caller's transaction (race-free upsert)."""
-    dialect = db.session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    stmt = module.insert(LoginThrottle).values(key=key, failures=1, last_failure_at=now)
+    stmt = _insert()(LoginThrottle).values(key=key, failures=1, last_failure_at=now)
     stmt = stmt.on_conflict_do_update(
         index_elements=[LoginThrottle.key],
         set_={"failures": LoginThrottle.failures + 1, "last_failure_at": now},
     )
     db.session.execute(stmt)
+
+
+def _insert() -> Any:
+    """The dialect's INSERT, which has ``ON CONFLICT``."""
+    dialect = db.session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def reset(key: str) -> None:
