@@ -22,6 +22,7 @@ from portal.csods.models import (
 from portal.csods.stages import CLOSED_STAGES
 from portal.extensions import db
 from portal.subjects.models import Subject
+from portal.subjects.repository import _not_barred
 from portal.users.models import User
 
 
@@ -48,15 +49,23 @@ def urn_taken(agency_id: uuid.UUID, urn: str) -> bool:
     return found is not None
 
 
-def owned_subject(subject_id: uuid.UUID, agency_id: uuid.UUID) -> Subject | None:
-    subject = db.session.get(Subject, subject_id)
-    return subject if subject is not None and subject.owning_agency_id == agency_id else None
+def owned_subject(
+    subject_id: uuid.UUID, agency_id: uuid.UUID, *, user_id: uuid.UUID
+) -> Subject | None:
+    """The force's subject with this id, unless its LAO lists bar the user."""
+    return db.session.execute(
+        select(Subject).where(
+            Subject.id == subject_id, Subject.owning_agency_id == agency_id, _not_barred(user_id)
+        )
+    ).scalar_one_or_none()
 
 
-def list_subjects(agency_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
+def list_subjects(agency_id: uuid.UUID, *, user_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
+    """The force's subjects a user may link an application to: those their LAO lists let in
+    (a barred subject's name is no more shown here than on any other list)."""
     rows = db.session.execute(
         select(Subject.id, Subject.family_name, Subject.given_names)
-        .where(Subject.owning_agency_id == agency_id)
+        .where(Subject.owning_agency_id == agency_id, _not_barred(user_id))
         .order_by(Subject.family_name, Subject.given_names)
     )
     return [(row[0], f"{row[1].upper()}, {row[2]}") for row in rows]

@@ -155,14 +155,14 @@ def _open(
 def subject_choices(actor: Actor) -> list[tuple[uuid.UUID, str]]:
     """The force's own subjects, to link an application to (no personal details of applicants)."""
     check_csods(actor, Permission.CSODS_WRITE, owning_agency_id=actor.agency_id)
-    return repository.list_subjects(actor.agency_id)
+    return repository.list_subjects(actor.agency_id, user_id=actor.user_id)
 
 
 def record_application(actor: Actor, *, command: ApplicationCommand) -> uuid.UUID:
     """Record a new application at ``RECEIVED``; one ``COLLECTION`` event."""
     check_csods(actor, Permission.CSODS_WRITE, owning_agency_id=actor.agency_id)
     if command.subject_id is not None and (
-        repository.owned_subject(command.subject_id, actor.agency_id) is None
+        repository.owned_subject(command.subject_id, actor.agency_id, user_id=actor.user_id) is None
     ):
         raise Refused("subject_id", "Select the subject from the list")
     if repository.urn_taken(actor.agency_id, command.urn):

@@ -153,3 +153,35 @@ def test_a_child_with_bad_answers_is_not_added(world: CsodsWorld, make_client: A
     assert "Enter who the child lives with" in messages
     assert "Enter the child’s date of birth or their age" in messages
     assert world.count(CsodsChild) == 1
+
+
+def test_new_application_form_leaves_out_subjects_whose_lao_list_bars_the_officer(
+    world: CsodsWorld, make_client: Any
+) -> None:
+    """A subject whose exclusion list names the officer is no more offered here than on any
+    other list: not by name, not by id."""
+    barred = world.subject(family_name="Blackthorne", given_names="Ezekiel")
+    open_to_all = world.subject(family_name="Brackley", given_names="Dorian")
+    world.exclude(barred, world.csods)
+    officer = world.browser(world.csods, make_client)
+
+    page = officer.get(f"{BASE}/new").get_data(as_text=True)
+
+    assert str(open_to_all) in page
+    assert "BLACKTHORNE" not in page.upper()
+    assert str(barred) not in page
+
+
+def test_record_application_linked_to_a_barred_subject_is_refused_and_writes_nothing(
+    world: CsodsWorld, make_client: Any
+) -> None:
+    barred = world.subject(family_name="Blackthorne", given_names="Ezekiel")
+    world.exclude(barred, world.csods)
+    officer = world.browser(world.csods, make_client)
+
+    response = post(officer, f"{BASE}/new", application_answers(subject_id=str(barred)))
+
+    assert response.status_code == 200
+    assert error_messages(response.get_data(as_text=True)) == ["Select the subject from the list"]
+    assert world.count(CsodsApplication) == 0
+    assert world.events_of("COLLECTION") == []
