@@ -150,12 +150,14 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from portal.audit.commands import audit_cli
+    from portal.auth.commands import sessions_cli
     from portal.demo.commands import demo_cli
     from portal.governance.commands import governance_cli
 
     app.cli.add_command(demo_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(governance_cli)
+    app.cli.add_command(sessions_cli)
 
 
 def _configure_logging(app: Flask) -> None:

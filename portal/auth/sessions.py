@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from werkzeug.datastructures import CallbackDict
 
 from portal.auth.models import UserSession
@@ -147,6 +147,25 @@ def live_session_count(user_id: uuid.UUID, settings: Settings) -> int:
         )
     ).scalar_one()
     return int(count)
+
+
+def purge_ended_sessions(settings: Settings, *, now: datetime) -> int:
+    """Delete the rows no request can ever accept again (revoked, idle past the limit or past
+    the absolute limit); returns how many. Every visit to the sign-in page without a cookie
+    stores a row for its CSRF token, so without this the table only grows. What ended a
+    session is in the access log (``SESSION_ENDED``, ``LOGOUT``), not here."""
+    result = db.session.execute(
+        delete(UserSession)
+        .where(
+            or_(
+                UserSession.revoked_at.is_not(None),
+                UserSession.last_seen_at < now - timedelta(seconds=settings.session_idle_seconds),
+                UserSession.created_at < now - timedelta(seconds=settings.session_absolute_seconds),
+            )
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # Built once (see portal.db.statements): every request that carries a cookie runs it.
