@@ -33,13 +33,15 @@ from portal.meetings.schemas import (
     KINDS,
     LEVEL_DECISIONS,
     LEVELS,
+    NOT_SENT,
     PILLARS,
     PROGRESS_STATUSES,
     ROSH,
     ROSH_GROUPS,
 )
 from portal.records.forms import RICH_TEXT_HINT
-from portal.subjects.forms import DatePartsField, add_error, load_command
+from portal.subjects.forms import DatePartsField, load_command
+from portal.subjects.forms import add_error as add_field_error
 
 __all__ = [
     "ActionForm",
@@ -50,6 +52,16 @@ __all__ = [
     "add_error",
     "load_command",
 ]
+
+
+def add_error(form: FlaskForm, name: str, message: str) -> None:
+    """Show ``message`` against field ``name``. A refusal of the page as a whole (``submit``:
+    the distribution list changed, nobody to send to) keeps its own words on the button; the
+    shared helper would replace them with "reload the page", which tells the chair nothing."""
+    if name == "submit":
+        form.submit.errors = [*form.submit.errors, message]
+        return
+    add_field_error(form, name, message)
 
 
 def _radio(label: str, choices: Any, hint: str = "") -> Any:
@@ -218,24 +230,26 @@ class DistributeForm(FlaskForm):  # type: ignore[misc]
 
 
 def distribute_form(recipients: Sequence[Any], others: Sequence[Any]) -> DistributeForm:
-    """A distribution form with one condition question per agency on the list."""
+    """A distribution form with one question per agency on the list: the condition to send
+    under, or "Do not send to this agency". The question starts unanswered, so leaving an
+    agency off is a choice the chair makes, never a default."""
 
     class _Form(DistributeForm):
         pass
 
     for recipient in recipients:
+        kind = "a Part 3 condition" if recipient.competent_authority else "a UK GDPR condition"
         setattr(
             _Form,
             f"dp_{recipient.agency_id.hex}",
             SelectField(
                 f"{recipient.name}: data-protection condition",
                 choices=[SelectChoice("", "Select a condition")]
-                + [SelectChoice(code, label) for code, label in recipient.conditions],
+                + [SelectChoice(code, label) for code, label in recipient.conditions]
+                + [SelectChoice(NOT_SENT, "Do not send to this agency")],
                 validate_choice=False,
                 widget=GovSelect(),
-                description="A Part 3 condition"
-                if recipient.competent_authority
-                else "A UK GDPR condition",
+                description=f"{recipient.why}. Send under {kind}, or do not send to this agency",
             ),
         )
     form = _Form()

@@ -1,11 +1,14 @@
 """Minutes: the chair's approval, distribution and amendment.
 
 Approval freezes the meeting record into the version's snapshot; distribution gives every
-agency on the list a scoped, time-limited grant (``GW-CJA03-S325`` with the DP condition chosen
-for that agency, ending at the next review date plus the grace period) through the gate's grant
-change, and records which version each agency holds; amending distributed minutes starts a new
-draft version and leaves the earlier ones as they are. Nothing here commits; a
-:class:`~portal.meetings.service.Refused` rolls the whole unit of work back.
+agency the chair sends the minutes to a scoped, time-limited grant (``GW-CJA03-S325`` with the
+DP condition chosen for that agency, ending at the next review date plus the grace period)
+through the gate's grant change, and records which version each agency holds. The list offered
+is the attendees' agencies plus agencies holding an agency-wide grant; the chair answers for
+each (a condition, or not sent this time) and may add one agency outside it with consent.
+Amending distributed minutes starts a new draft version and leaves the earlier ones as they
+are. Nothing here commits; a :class:`~portal.meetings.service.Refused` rolls the whole unit
+of work back.
 """
 
 from __future__ import annotations
@@ -110,7 +113,7 @@ def distribution_for(actor: Actor, *, meeting_id: uuid.UUID) -> DistributionPage
             conditions=rules.dp_choices(competent_authority=agencies[a].is_competent_authority),
             why="Attended or sent apologies"
             if a in {x.agency_id for x in meeting.attendees}
-            else "Holds access to the subject",
+            else "Holds access to the subject for the whole agency",
         )
         for a in listed
         if a in agencies
@@ -134,7 +137,7 @@ def distribution_for(actor: Actor, *, meeting_id: uuid.UUID) -> DistributionPage
 def _recipient_ids(meeting: Meeting, now: datetime) -> list[uuid.UUID]:
     return rules.default_recipients(
         attendee_agencies=[a.agency_id for a in meeting.attendees],
-        grant_holders=repository.live_grant_holders(meeting.subject_id, now=now),
+        grant_holders=repository.agency_wide_grant_holders(meeting.subject_id, now=now),
         owner_agency_id=meeting.owner_agency_id,
     )
 
@@ -149,16 +152,22 @@ def distribute_minutes(
     actor: Actor, *, meeting_id: uuid.UUID, command: DistributeCommand
 ) -> list[uuid.UUID]:
     """Distribute the approved minutes: one ``DISCLOSURE`` event naming the recipients, and for
-    each agency a grant (one ``GRANT_CHANGED`` event each) ending the day after the next review
-    date plus the grace period. Returns the grant ids.
+    each agency sent to a grant (one ``GRANT_CHANGED`` event each) ending the day after the
+    next review date plus the grace period. Agencies on the list the chair left off get
+    nothing. Returns the grant ids.
 
-    :raises Refused: for minutes not approved, a condition that does not fit an agency, an
-        agency outside the list without the chair's consent, or an expiry out of range.
+    :raises Refused: for minutes not approved, a list that changed since the page was shown
+        (every agency on it needs an answer), a condition that does not fit an agency, an
+        agency outside the list without the chair's consent, nobody to send to, or an
+        expiry out of range.
     """
     meeting = find_meeting(actor, meeting_id, Permission.MEETING_WRITE, lock=True)
     now = db_now()
     listed = _recipient_ids(meeting, now)
-    wanted = dict(command.conditions)
+    # Answers for an agency that has left the list since the page was shown (its grant ended)
+    # are dropped: not sending never widens access. One that joined it has no answer yet.
+    wanted = {a: code for a, code in command.conditions.items() if a in listed}
+    unanswered = set(listed) - set(command.conditions) - command.left_off
     if command.extra_agency_id is not None and command.extra_condition is not None:
         wanted[command.extra_agency_id] = command.extra_condition
     agencies = repository.agencies(set(wanted))
@@ -172,7 +181,7 @@ def distribute_minutes(
     version = repository.lock_latest_version(meeting.id)
     if version is None or version.status != MinutesStatus.CHAIR_APPROVED.value:
         raise Refused("submit", "Only minutes the chair has approved can be distributed")
-    if set(command.conditions) != set(listed):
+    if unanswered:
         raise Refused("submit", "The distribution list has changed: check it and send again")
     extra = command.extra_agency_id
     if extra is not None and (

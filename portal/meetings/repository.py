@@ -107,13 +107,17 @@ def agencies(agency_ids: set[uuid.UUID] | None = None) -> dict[uuid.UUID, Agency
     return {agency.id: agency for agency in db.session.execute(stmt).scalars()}
 
 
-def live_grant_holders(subject_id: uuid.UUID, *, now: datetime) -> list[uuid.UUID]:
-    """Agencies holding a live subject-wide grant now (they are on the distribution list)."""
+def agency_wide_grant_holders(subject_id: uuid.UUID, *, now: datetime) -> list[uuid.UUID]:
+    """Agencies holding a live subject-wide grant to the whole agency now (they are on the
+    distribution list). A grant to one named user leaves the agency off: distribution gives an
+    agency-wide grant, so listing it would open the subject to colleagues the owner never named.
+    """
     rows = db.session.execute(
         select(AccessGrant.grantee_agency_id)
         .where(
             AccessGrant.subject_id == subject_id,
             AccessGrant.scope_kind == ScopeKind.SUBJECT.value,
+            AccessGrant.grantee_user_id.is_(None),
             AccessGrant.status == GrantStatus.ACTIVE.value,
             AccessGrant.valid_from <= now,
             AccessGrant.expires_at > now,

@@ -127,7 +127,8 @@ def default_recipients(
     grant_holders: Iterable[uuid.UUID],
     owner_agency_id: uuid.UUID,
 ) -> list[uuid.UUID]:
-    """The distribution list: attendees' agencies plus live grant holders, not the owner."""
+    """The distribution list: attendees' agencies plus agencies holding a live agency-wide
+    grant, not the owner. The chair may still leave any of them off one distribution."""
     seen: list[uuid.UUID] = []
     for agency_id in [*attendee_agencies, *grant_holders]:
         if agency_id != owner_agency_id and agency_id not in seen:

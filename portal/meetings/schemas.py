@@ -370,27 +370,39 @@ class AmendSchema(InputSchema):
         return AmendCommand(reason=data["reason"])
 
 
+#: The answer for an agency on the distribution list that the chair leaves off this time.
+NOT_SENT: Final = "NOT_SENT"
+
+
 @dataclass(frozen=True)
 class DistributeCommand:
-    #: The data-protection condition chosen for each agency on the list.
+    #: The data-protection condition chosen for each agency the minutes are sent to.
     conditions: dict[uuid.UUID, str]
+    #: Agencies on the list the chair chose not to send these minutes to.
+    left_off: frozenset[uuid.UUID]
     extra_agency_id: uuid.UUID | None
     extra_condition: str | None
     chair_consent: str | None
 
 
 def load_distribution(form: dict[str, Any], recipients: list[uuid.UUID]) -> DistributeCommand:
-    """The distribution as sent: one condition per agency on the list, and optionally one more
-    agency outside it with the chair's recorded consent.
+    """The distribution as sent: for each agency on the list a condition to send under, or
+    :data:`NOT_SENT` (an explicit answer: a blank one is an error, so nobody is left off by
+    accident), and optionally one more agency outside it with the chair's recorded consent.
 
     :raises ValidationError: with messages keyed by field name.
     """
     errors: dict[str, str] = {}
     conditions: dict[uuid.UUID, str] = {}
+    left_off: set[uuid.UUID] = set()
     for agency_id in recipients:
         code = str(form.get(f"dp_{agency_id.hex}") or "").strip()
         if not code:
-            errors[f"dp_{agency_id.hex}"] = "Select a data-protection condition for this agency"
+            errors[f"dp_{agency_id.hex}"] = (
+                "Select a data-protection condition for this agency, or do not send to it"
+            )
+        elif code == NOT_SENT:
+            left_off.add(agency_id)
         elif len(code) > 48:
             errors[f"dp_{agency_id.hex}"] = "Select a data-protection condition from the list"
         else:
@@ -415,4 +427,4 @@ def load_distribution(form: dict[str, Any], recipients: list[uuid.UUID]) -> Dist
             )
     if errors:
         raise ValidationError(errors)
-    return DistributeCommand(conditions, extra, extra_condition, consent)
+    return DistributeCommand(conditions, frozenset(left_off), extra, extra_condition, consent)

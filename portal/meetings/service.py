@@ -7,7 +7,7 @@ caller's transaction) and never commits; an unknown id goes through
 refusal of the input (:class:`Refused`) rolls the whole unit of work back: nothing is written.
 
 Minutes move ``DRAFT -> CHAIR_APPROVED -> DISTRIBUTED``. Approval freezes the meeting record
-into the version's snapshot; distribution gives every agency on the list a scoped,
+into the version's snapshot; distribution gives every agency the chair sends them to a scoped,
 time-limited grant (``GW-CJA03-S325`` with the DP condition chosen for that agency, ending at
 the next review date plus the grace period) through the gate's grant change, and records which
 version each agency holds. Amending distributed minutes starts a new draft version; earlier

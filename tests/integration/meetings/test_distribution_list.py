@@ -1,0 +1,182 @@
+"""Who distributed minutes reach: the list offers attendees' agencies and agencies holding an
+agency-wide grant (never one named user's agency), the chair answers for each listed agency,
+and grants, recipients and the DISCLOSURE event cover only the agencies actually sent to."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from portal.access.models import AccessGrant
+from portal.core.identity import Role
+from portal.extensions import db
+from portal.meetings.models import MinutesRecipient
+from tests.integration.meetings.conftest import MeetingWorld, acknowledge, token
+
+#: What the browser sends for "Do not send to this agency".
+NOT_SENT = "NOT_SENT"
+NO_HOUSING_ATTENDEE = {f"attendee_3_{k}": None for k in ("agency", "name", "role", "attendance")}
+
+
+def _html(response: Any) -> str:
+    return str(response.get_data(as_text=True))
+
+
+def _field(mw: MeetingWorld, partner: str) -> str:
+    return f"dp_{mw.partners[partner].id.hex}"
+
+
+def _grantees(mw: MeetingWorld) -> set[uuid.UUID]:
+    with mw.app.app_context():
+        return set(db.session.execute(select(AccessGrant.grantee_agency_id)).scalars())
+
+
+def _recipients(mw: MeetingWorld) -> set[uuid.UUID]:
+    with mw.app.app_context():
+        return set(db.session.execute(select(MinutesRecipient.agency_id)).scalars())
+
+
+def _disclosures(mw: MeetingWorld) -> list[list[str]]:
+    return [
+        json.loads(e.body)["with"]["recipients"]
+        for e in mw.events()
+        if e.event_type == "DISCLOSURE"
+    ]
+
+
+def _approved(mw: MeetingWorld, make_client: Any, **changes: Any) -> tuple[Any, Any, Any]:
+    """``(chair, subject, meeting_id)``: a meeting whose minutes the chair has approved."""
+    subject = mw.subject()
+    chair = mw.browser(mw.coordinator, make_client)
+    meeting_id = mw.create_meeting(chair, subject, **changes)
+    assert mw.approve(chair, meeting_id).status_code == 302
+    return chair, subject, meeting_id
+
+
+def _nothing_sent(mw: MeetingWorld, meeting_id: uuid.UUID, since: int) -> None:
+    assert _recipients(mw) == set()
+    assert [v.status for v in mw.versions(meeting_id)] == ["CHAIR_APPROVED"]
+    assert not {"DISCLOSURE", "GRANT_CHANGED"} & set(mw.event_types(since))
+
+
+def test_distribute_with_a_named_user_grant_leaves_the_agency_off_the_list(
+    mw: MeetingWorld, make_client: Any
+) -> None:
+    subject = mw.subject()
+    named = mw.people["housing"]
+    colleague = mw.factories.user(
+        agency=mw.partners["housing"], roles=(Role.HOUSING_OFFICER,), full_name="Other Housing"
+    )
+    named_grant = mw.grant(subject, "housing", profile="SUMMARY", to_user=named, acknowledged=True)
+    chair = mw.browser(mw.coordinator, make_client)
+    meeting_id = mw.create_meeting(chair, subject, **NO_HOUSING_ATTENDEE)
+    assert mw.approve(chair, meeting_id).status_code == 302
+
+    page = _html(chair.get(f"/meetings/{meeting_id}/distribute"))
+    assert f'name="{_field(mw, "housing")}"' not in page
+    assert f'name="{_field(mw, "probation")}"' in page
+    # Housing can still be added, as an agency outside the list with the chair's consent.
+    assert f'<option value="{mw.partners["housing"].id}">' in page
+
+    response = mw.distribute(chair, meeting_id, **{_field(mw, "housing"): None})
+    assert response.status_code == 302, _html(response)
+    assert _grantees(mw) == {mw.partners["probation"].id, mw.partners["csc"].id} | {
+        mw.partners["housing"].id  # the named user's own grant, unchanged
+    }
+    with mw.app.app_context():
+        housing_grants = (
+            db.session.execute(
+                select(AccessGrant).where(
+                    AccessGrant.grantee_agency_id == mw.partners["housing"].id
+                )
+            )
+            .scalars()
+            .all()
+        )
+        assert [(g.id, g.grantee_user_id) for g in housing_grants] == [(named_grant, named.id)]
+    assert mw.partners["housing"].id not in _recipients(mw)
+    assert _disclosures(mw) == [["Probation", "Children's Social Care"]]
+    # The colleague the owner never named still cannot open the subject or the minutes.
+    other = mw.browser(colleague, make_client)
+    assert other.get(f"/subjects/{subject}").status_code == 404
+    assert other.get(f"/meetings/{meeting_id}").status_code == 404
+
+
+def test_distribute_with_an_agency_left_off_grants_and_names_only_those_sent_to(
+    mw: MeetingWorld, make_client: Any
+) -> None:
+    subject = mw.subject()
+    chair = mw.browser(mw.coordinator, make_client)
+    meeting_id = mw.create_meeting(chair, subject)
+    housing_action = mw.add_action(chair, meeting_id, "housing", description="housing action")
+    assert mw.approve(chair, meeting_id).status_code == 302
+    page = _html(chair.get(f"/meetings/{meeting_id}/distribute"))
+    assert f'<option value="{NOT_SENT}">Do not send to this agency</option>' in page
+    before = mw.last_seq()
+
+    response = mw.distribute(chair, meeting_id, **{_field(mw, "housing"): NOT_SENT})
+    assert response.status_code == 302, _html(response)
+    sent = {mw.partners["probation"].id, mw.partners["csc"].id}
+    assert _grantees(mw) == sent
+    assert _recipients(mw) == sent
+    assert _disclosures(mw) == [["Probation", "Children's Social Care"]]
+    assert mw.event_types(before).count("GRANT_CHANGED") == 2
+    assert [v.status for v in mw.versions(meeting_id)] == ["DISTRIBUTED"]
+    # Housing was on the list but not sent to: no minutes, no action.
+    worker = mw.browser(mw.people["housing"], make_client)
+    assert worker.get(f"/meetings/{meeting_id}").status_code == 404
+    assert worker.get(f"/actions/{housing_action}").status_code == 404
+    assert "housing action" not in _html(worker.get("/actions"))
+    officer = mw.browser(mw.people["probation"], make_client)
+    acknowledge(officer, subject)
+    assert officer.get(f"/meetings/{meeting_id}").status_code == 200
+
+
+def test_distribute_without_an_answer_for_a_listed_agency_shows_the_error_and_writes_nothing(
+    mw: MeetingWorld, make_client: Any
+) -> None:
+    chair, _, meeting_id = _approved(mw, make_client)
+    before = mw.last_seq()
+    response = mw.distribute(chair, meeting_id, **{_field(mw, "housing"): ""})
+    html = _html(response)
+    assert response.status_code == 200
+    assert "govuk-error-summary" in html
+    assert f'href="#{_field(mw, "housing")}"' in html
+    assert "Select a data-protection condition for this agency, or do not send to it" in html
+    _nothing_sent(mw, meeting_id, before)
+
+
+def test_distribute_with_every_agency_left_off_is_refused_and_writes_nothing(
+    mw: MeetingWorld, make_client: Any
+) -> None:
+    chair, _, meeting_id = _approved(mw, make_client)
+    before = mw.last_seq()
+    nobody = {_field(mw, key): NOT_SENT for key in ("probation", "csc", "housing")}
+    response = mw.distribute(chair, meeting_id, **nobody)
+    assert response.status_code == 200
+    assert "There is nobody to distribute the minutes to" in _html(response)
+    _nothing_sent(mw, meeting_id, before)
+
+
+def test_distribute_after_an_agency_joined_the_list_is_refused_until_it_is_answered(
+    mw: MeetingWorld, make_client: Any
+) -> None:
+    chair, subject, meeting_id = _approved(mw, make_client, **NO_HOUSING_ATTENDEE)
+    before = mw.last_seq()
+    path = f"/meetings/{meeting_id}/distribute"
+    csrf = token(chair, path)  # the page, shown without housing
+    mw.grant(subject, "housing", profile="SUMMARY_AND_ACTIONS")  # housing joins the list
+    answers = {_field(mw, "probation"): "DP3-SCH8-4", _field(mw, "csc"): "GDPR-6-1-E"}
+    response = chair.post(path, data={"csrf_token": csrf, **answers})
+    html = _html(response)
+    assert response.status_code == 200
+    assert "govuk-error-summary" in html
+    assert f'name="{_field(mw, "housing")}"' in html  # the page now asks about housing
+    _nothing_sent(mw, meeting_id, before)
+
+    response = mw.distribute(chair, meeting_id, **{_field(mw, "housing"): NOT_SENT})
+    assert response.status_code == 302, _html(response)
+    assert _recipients(mw) == {mw.partners["probation"].id, mw.partners["csc"].id}
