@@ -185,6 +185,7 @@ def _actions(
             action = MeetingAction(
                 id=demo_id(f"action-{meeting.id}-{code}-{extra}"),
                 meeting_id=meeting.id,
+                minutes_version=1,  # raised in each meeting's first minutes
                 subject_id=meeting.subject_id,
                 description=f"{task}" + (" (follow-up)" if extra else ""),
                 pillar=pillar,

@@ -1,8 +1,9 @@
 """MAPPA actions: raise one in a meeting, "Our actions", open one, record progress.
 
-"Our actions" lists the actions the actor's agency owns on subjects shared with it, from
-meetings whose minutes have been distributed (a co-ordinator: every action of the agency's
-meetings), soonest due first, a page at a time.
+"Our actions" lists the actions the actor's agency owns on subjects shared with it, raised in
+minutes that have been distributed to the agency (a co-ordinator: every action of the agency's
+meetings), soonest due first, a page at a time. An action raised in an amendment's draft stays
+with the chair until that version reaches the agency, there and on the action's own page.
 Every subject shown goes through :func:`portal.access.gate.authorize_list`, which writes one
 ``CONSULTATION`` per subject naming the actions shown; a subject the gate refuses now (grant
 expired by the database clock, revoked, LAO lists) is left out. Opening or changing one action
@@ -57,6 +58,7 @@ def add_action(actor: Actor, *, meeting_id: uuid.UUID, command: ActionCommand) -
     action = MeetingAction(
         id=uuid.uuid4(),
         meeting_id=meeting.id,
+        minutes_version=latest.number,
         subject_id=meeting.subject_id,
         description=command.description,
         pillar=command.pillar,
@@ -244,7 +246,7 @@ def view_action(actor: Actor, *, action_id: uuid.UUID) -> ActionPage:
     if not owner:
         if not policy.shows_actions(decision.scope.value):
             _refuse(actor, action, "outside_scope", Permission.ACTIONS_VIEW)
-        if not repository.minutes_distributed(meeting.id):
+        if not repository.action_received(action.id, actor.agency_id):
             _refuse(actor, action, "minutes_not_distributed", Permission.ACTIONS_VIEW)
         if not policy.may_update_action(
             actor_agency_id=actor.agency_id, action_owner_agency_id=action.owner_agency_id
@@ -333,7 +335,7 @@ def record_progress(actor: Actor, *, action_id: uuid.UUID, command: ProgressComm
     if actor.agency_id != meeting.owner_agency_id:
         if not policy.shows_actions(decision.scope.value):
             _refuse(actor, action, "outside_scope", permission)
-        if not repository.minutes_distributed(meeting.id):
+        if not repository.action_received(action.id, actor.agency_id):
             _refuse(actor, action, "minutes_not_distributed", permission)
     problem = rules.move_refusal(action.status, command.status, command.note_html, chair=chair_move)
     if problem is not None:

@@ -222,12 +222,18 @@ class MeetingAction(UUIDPrimaryKey, Base):
         CheckConstraint(enum_check("status", ActionStatus), name="status"),
         CheckConstraint(enum_check("pillar", Pillar), name="pillar"),
         CheckConstraint("length(description) > 0", name="description"),
+        CheckConstraint("minutes_version >= 1", name="minutes_version"),
         Index("ix_mappa_action_owner_due", "owner_agency_id", "due_on", "id"),
     )
 
     meeting_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("mappa_meeting.id", ondelete="RESTRICT"), index=True
     )
+    #: The number of the minutes version whose draft raised the action. Actions belong to the
+    #: meeting, not to a version, so this is what keeps an action raised in an amendment's
+    #: draft with the chair: a partner follows it only once its agency has been sent this
+    #: version or a later one.
+    minutes_version: Mapped[int] = mapped_column(Integer)
     subject_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("subject.id", ondelete="RESTRICT"), index=True
     )

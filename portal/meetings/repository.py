@@ -255,26 +255,30 @@ def _visible(
         return and_(Meeting.owner_agency_id == agency_id, _not_barred(user_id))
     return and_(
         MeetingAction.owner_agency_id == agency_id,
-        _distributed(),
+        _received(agency_id),
         _shared_with(agency_id, user_id, now),
         _not_barred(user_id),
     )
 
 
-def _distributed() -> ColumnElement[bool]:
-    """Partners follow actions once the minutes raising them have been distributed."""
+def _received(agency_id: uuid.UUID) -> ColumnElement[bool]:
+    """Partners follow an action once their agency has been sent the minutes version that
+    raised it, or a later one. Any distributed version is not enough: after version 1 goes
+    out, an action raised in the draft of version 2 stays with the chair until version 2 is
+    distributed to the agency. (A recipient row exists only for a distributed version.)"""
     return exists().where(
-        MinutesVersion.meeting_id == MeetingAction.meeting_id,
-        MinutesVersion.status == "DISTRIBUTED",
+        MinutesRecipient.meeting_id == MeetingAction.meeting_id,
+        MinutesRecipient.agency_id == agency_id,
+        MinutesVersion.id == MinutesRecipient.version_id,
+        MinutesVersion.number >= MeetingAction.minutes_version,
     )
 
 
-def minutes_distributed(meeting_id: uuid.UUID) -> bool:
-    """Whether any version of the meeting's minutes has been distributed."""
+def action_received(action_id: uuid.UUID, agency_id: uuid.UUID) -> bool:
+    """Whether ``agency_id`` has been sent the minutes that raised the action (see
+    :func:`_received`)."""
     found = db.session.execute(
-        select(MinutesVersion.id)
-        .where(MinutesVersion.meeting_id == meeting_id, MinutesVersion.status == "DISTRIBUTED")
-        .limit(1)
+        select(MeetingAction.id).where(MeetingAction.id == action_id, _received(agency_id)).limit(1)
     ).first()
     return found is not None
 

@@ -356,7 +356,8 @@ def view_meeting(actor: Actor, *, meeting_id: uuid.UUID, number: int | None = No
 
     The co-ordinators of the owning agency see every version and the draft. Anyone else needs
     a live grant showing actions, and sees only versions distributed to their agency (the
-    latest of them unless ``number`` names another they received).
+    latest of them unless ``number`` names another they received) and, of the actions, their
+    agency's. A version shows the actions raised up to it, never one from a later draft.
 
     :raises AccessDenied: for anyone else, or a version the actor's agency did not receive.
     """
@@ -384,7 +385,11 @@ def view_meeting(actor: Actor, *, meeting_id: uuid.UUID, number: int | None = No
         record = record_of(meeting, names_for(meeting))
     names = {a.id: a.name for a in repository.agencies().values()}
     today = db_now().date()
-    lines = repository.actions_for_meeting(meeting.id)
+    # A version lists the actions raised up to it: a partner reading version 1 never sees one
+    # raised in the draft of version 2, and the chair reading version 1 sees it as sent.
+    lines = [
+        a for a in repository.actions_for_meeting(meeting.id) if a.minutes_version <= version.number
+    ]
     if not is_owner:
         lines = [a for a in lines if a.owner_agency_id == actor.agency_id]
     carried = repository.carried_actions(meeting.id) if is_owner else []

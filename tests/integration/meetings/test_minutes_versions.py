@@ -1,10 +1,13 @@
 """Amending distributed minutes makes a new version; the earlier one stays readable to those
-who received it, and the chair sees both."""
+who received it, and the chair sees both. Partners follow an action only once the version that
+raised it has been sent to their agency."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from portal.meetings.models import ActionUpdate
 from tests.integration.meetings.conftest import (
     MeetingWorld,
     acknowledge,
@@ -17,14 +20,21 @@ def _html(response: Any) -> str:
     return str(response.get_data(as_text=True))
 
 
+def _read_by_probation(mw: MeetingWorld, make_client: Any) -> tuple[Any, ...]:
+    """``(chair, officer, subject, meeting_id, {partner: action_id})``: distributed minutes the
+    probation officer has agreed to the confidentiality statement for."""
+    subject = mw.subject()
+    chair = mw.browser(mw.coordinator, make_client)
+    meeting_id, owned = distributed_meeting(mw, chair, subject)
+    officer = mw.browser(mw.people["probation"], make_client)
+    acknowledge(officer, subject)
+    return chair, officer, subject, meeting_id, owned
+
+
 def test_amendment_keeps_the_distributed_version_for_its_recipients(
     mw: MeetingWorld, make_client: Any
 ) -> None:
-    subject = mw.subject()
-    chair = mw.browser(mw.coordinator, make_client)
-    meeting_id, _ = distributed_meeting(mw, chair, subject)
-    officer = mw.browser(mw.people["probation"], make_client)
-    acknowledge(officer, subject)
+    chair, officer, subject, meeting_id, _ = _read_by_probation(mw, make_client)
     assert "Remain at level 2" in _html(officer.get(f"/meetings/{meeting_id}"))
 
     response = post(
@@ -93,3 +103,70 @@ def test_agency_not_on_the_distribution_list_cannot_read_the_minutes(
     mw.grant(subject, "housing", profile="SUMMARY_AND_ACTIONS", acknowledged=True)
     worker = mw.browser(mw.people["housing"], make_client)
     assert worker.get(f"/meetings/{meeting_id}").status_code == 404
+
+
+def test_action_raised_in_an_unsent_amendment_stays_with_the_chair_until_it_is_sent(
+    mw: MeetingWorld, make_client: Any
+) -> None:
+    chair, officer, subject, meeting_id, owned = _read_by_probation(mw, make_client)
+    amend = post(chair, f"/meetings/{meeting_id}/amend", {"reason": "New intelligence"})
+    assert amend.status_code == 302
+    late = "Draft-only action: check the new address"
+    action_id = mw.add_action(chair, meeting_id, "probation", description=late)
+    assert [v.status for v in mw.versions(meeting_id)] == ["DISTRIBUTED", "DRAFT"]
+
+    # The partner reads version 1 with its own action, and nothing of the draft's.
+    before = mw.last_seq()
+    page = _html(officer.get(f"/meetings/{meeting_id}"))
+    assert "probation action" in page
+    assert late not in page
+    actions = _html(officer.get("/actions"))
+    assert "probation action" in actions
+    assert late not in actions
+    assert officer.get(f"/actions/{action_id}").status_code == 404
+    progress = {"status": "IN_PROGRESS", "note": "Visited"}
+    response = post(
+        officer, f"/actions/{action_id}", progress, form_path=f"/actions/{owned['probation']}"
+    )
+    assert response.status_code == 404
+    assert mw.count(ActionUpdate) == 0
+    assert "ALTERATION" not in mw.event_types(before)
+    refusals = [
+        json.loads(e.body)["with"]["reason"]
+        for e in mw.events()
+        if e.seq > before and e.event_type == "AUTHZ_FAIL"
+    ]
+    assert refusals == ["minutes_not_distributed", "minutes_not_distributed"]
+    # The chair follows it in the draft; version 1 shows the actions as they were sent.
+    assert late in _html(chair.get(f"/meetings/{meeting_id}"))
+    assert late in _html(chair.get("/actions"))
+    assert late not in _html(chair.get(f"/meetings/{meeting_id}/versions/1"))
+
+    # Once version 2 reaches probation, the action is theirs to follow.
+    assert mw.approve(chair, meeting_id).status_code == 302
+    assert mw.distribute(chair, meeting_id).status_code == 302
+    acknowledge(officer, subject)
+    assert late in _html(officer.get(f"/meetings/{meeting_id}"))
+    assert late not in _html(officer.get(f"/meetings/{meeting_id}/versions/1"))
+    assert late in _html(officer.get("/actions"))
+    assert post(officer, f"/actions/{action_id}", progress).status_code == 302
+    assert mw.count(ActionUpdate) == 1
+
+
+def test_action_in_minutes_not_sent_to_the_agency_stays_hidden_under_another_grant(
+    mw: MeetingWorld, make_client: Any
+) -> None:
+    subject = mw.subject()
+    chair = mw.browser(mw.coordinator, make_client)
+    meeting_id = mw.create_meeting(chair, subject)
+    action_id = mw.add_action(chair, meeting_id, "housing", description="housing action")
+    assert mw.approve(chair, meeting_id).status_code == 302
+    housing = f"dp_{mw.partners['housing'].id.hex}"
+    assert mw.distribute(chair, meeting_id, **{housing: "NOT_SENT"}).status_code == 302
+    # Housing can read the subject's actions under a grant of its own, but these minutes (and
+    # so the action they raised) were never sent to it.
+    mw.grant(subject, "housing", profile="SUMMARY_AND_ACTIONS", acknowledged=True)
+    worker = mw.browser(mw.people["housing"], make_client)
+    assert worker.get(f"/subjects/{subject}").status_code == 200
+    assert "housing action" not in _html(worker.get("/actions"))
+    assert worker.get(f"/actions/{action_id}").status_code == 404

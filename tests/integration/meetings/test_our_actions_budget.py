@@ -19,7 +19,7 @@ from portal.core.clock import db_now
 from portal.db.transaction import transaction
 from portal.extensions import db
 from portal.meetings.actions import PAGE_SIZE
-from portal.meetings.models import Meeting, MeetingAction, MinutesVersion
+from portal.meetings.models import Meeting, MeetingAction, MinutesRecipient, MinutesVersion
 from portal.subjects.models import Subject
 from tests.conftest import backend
 from tests.integration.meetings.conftest import MeetingWorld
@@ -88,11 +88,12 @@ def _seed(mw: MeetingWorld) -> tuple[list[uuid.UUID], set[uuid.UUID]]:
                 for m, s in zip(meetings, subjects, strict=True)
             ],
         )
+        versions = [uuid.uuid4() for _ in range(SUBJECTS)]
         db.session.execute(
             insert(MinutesVersion),
             [
                 {
-                    "id": uuid.uuid4(),
+                    "id": v,
                     "meeting_id": m,
                     "number": 1,
                     "status": "DISTRIBUTED",
@@ -100,7 +101,7 @@ def _seed(mw: MeetingWorld) -> tuple[list[uuid.UUID], set[uuid.UUID]]:
                     "created_by_id": mw.coordinator.id,
                     "created_at": now,
                 }
-                for m in meetings
+                for v, m in zip(versions, meetings, strict=True)
             ],
         )
         db.session.execute(
@@ -125,6 +126,22 @@ def _seed(mw: MeetingWorld) -> tuple[list[uuid.UUID], set[uuid.UUID]]:
                 for g, s in zip(grants, subjects, strict=True)
             ],
         )
+        # Distribution sent each meeting's minutes to probation under that grant.
+        db.session.execute(
+            insert(MinutesRecipient),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "version_id": v,
+                    "meeting_id": m,
+                    "agency_id": probation,
+                    "grant_id": g,
+                    "dp_condition": "DP3-SCH8-4",
+                    "distributed_at": now,
+                }
+                for v, m, g in zip(versions, meetings, grants, strict=True)
+            ],
+        )
         db.session.execute(
             insert(ConfidentialityAcknowledgement),
             [
@@ -139,6 +156,7 @@ def _seed(mw: MeetingWorld) -> tuple[list[uuid.UUID], set[uuid.UUID]]:
                 {
                     "id": uuid.uuid4(),
                     "meeting_id": meetings[k],
+                    "minutes_version": 1,
                     "subject_id": subjects[k],
                     "description": f"Action {i}",
                     "pillar": rng.choice(["SUPERVISION", "VICTIM_SAFETY"]),
