@@ -47,6 +47,7 @@ __all__ = [
     "ActionForm",
     "AmendForm",
     "ApproveForm",
+    "DistributeForm",
     "MeetingForm",
     "ProgressForm",
     "add_error",

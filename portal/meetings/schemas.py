@@ -7,7 +7,9 @@ and so through the one bleach sanitiser before a command carries it.
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
@@ -372,6 +374,8 @@ class AmendSchema(InputSchema):
 
 #: The answer for an agency on the distribution list that the chair leaves off this time.
 NOT_SENT: Final = "NOT_SENT"
+#: The name of an agency's question on the distribution page: ``dp_`` and the agency id's hex.
+_ANSWER: Final = re.compile(r"dp_[0-9a-f]{32}")
 
 
 @dataclass(frozen=True)
@@ -385,28 +389,17 @@ class DistributeCommand:
     chair_consent: str | None
 
 
-def load_distribution(form: dict[str, Any], recipients: list[uuid.UUID]) -> DistributeCommand:
-    """The distribution as sent: for each agency on the list a condition to send under, or
-    :data:`NOT_SENT` (an explicit answer: a blank one is an error, so nobody is left off by
-    accident), and optionally one more agency outside it with the chair's recorded consent.
+def load_distribution(form: Mapping[str, Any]) -> DistributeCommand:
+    """The distribution as sent: an answer for each agency on the list the page showed (field
+    ``dp_<agency id>``: a condition to send under, or :data:`NOT_SENT`, an explicit answer; a
+    blank one is an error, so nobody is left off by accident), and optionally one more agency
+    outside it with the chair's recorded consent. The service holds the answers against the
+    list as it is when the minutes go out, so the page need not be read again to parse them.
 
     :raises ValidationError: with messages keyed by field name.
     """
     errors: dict[str, str] = {}
-    conditions: dict[uuid.UUID, str] = {}
-    left_off: set[uuid.UUID] = set()
-    for agency_id in recipients:
-        code = str(form.get(f"dp_{agency_id.hex}") or "").strip()
-        if not code:
-            errors[f"dp_{agency_id.hex}"] = (
-                "Select a data-protection condition for this agency, or do not send to it"
-            )
-        elif code == NOT_SENT:
-            left_off.add(agency_id)
-        elif len(code) > 48:
-            errors[f"dp_{agency_id.hex}"] = "Select a data-protection condition from the list"
-        else:
-            conditions[agency_id] = code
+    conditions, left_off = _answers(form, errors)
     extra_text = str(form.get("extra_agency_id") or "").strip()
     extra: uuid.UUID | None = None
     if extra_text:
@@ -427,4 +420,26 @@ def load_distribution(form: dict[str, Any], recipients: list[uuid.UUID]) -> Dist
             )
     if errors:
         raise ValidationError(errors)
-    return DistributeCommand(conditions, frozenset(left_off), extra, extra_condition, consent)
+    return DistributeCommand(conditions, left_off, extra, extra_condition, consent)
+
+
+def _answers(
+    form: Mapping[str, Any], errors: dict[str, str]
+) -> tuple[dict[uuid.UUID, str], frozenset[uuid.UUID]]:
+    """Each agency's answer: the conditions to send under, and the agencies left off."""
+    conditions: dict[uuid.UUID, str] = {}
+    left_off: set[uuid.UUID] = set()
+    for key, value in form.items():
+        if not _ANSWER.fullmatch(key):
+            continue  # not an agency's question (the CSRF token, the button, the extra agency)
+        agency_id = uuid.UUID(hex=key[3:])
+        code = str(value or "").strip()
+        if not code:
+            errors[key] = "Select a data-protection condition for this agency, or do not send to it"
+        elif code == NOT_SENT:
+            left_off.add(agency_id)
+        elif len(code) > 48:
+            errors[key] = "Select a data-protection condition from the list"
+        else:
+            conditions[agency_id] = code
+    return conditions, frozenset(left_off)

@@ -23,6 +23,7 @@ from portal.meetings.forms import (
     ActionForm,
     AmendForm,
     ApproveForm,
+    DistributeForm,
     MeetingForm,
     ProgressForm,
     add_error,
@@ -105,11 +106,18 @@ def edit_meeting(meeting_id: uuid.UUID) -> ResponseReturnValue:
     return _edit_page(form, meeting_id)
 
 
-def _edit_page(form: MeetingForm, meeting_id: uuid.UUID) -> ResponseReturnValue:
+def _edit_page(
+    form: MeetingForm, meeting_id: uuid.UUID, refused: service.Refused | None = None
+) -> ResponseReturnValue:
+    """The edit page: one consultation of the meeting, which also fills the form when it shows
+    the stored record (the first view, or the record the chair's approval was ``refused`` on),
+    so one page view is one event."""
     with transaction():
         meeting, subject = service.meeting_for_edit(current_actor(), meeting_id=meeting_id)
-        if not form.is_submitted():
+        if refused is not None or not form.is_submitted():
             form.fill(meeting)
+        if refused is not None:
+            _errors(form, refused)
         page = render_template(
             "meetings/edit.html", form=form, subject=subject, meeting_id=meeting_id
         )
@@ -150,45 +158,36 @@ def approve_minutes(meeting_id: uuid.UUID) -> ResponseReturnValue:
         except service.Refused as refused:
             form = MeetingForm(formdata=None)
             form.set_agencies(service.agency_choices())
-            with transaction():
-                meeting, _ = service.meeting_for_edit(current_actor(), meeting_id=meeting_id)
-                form.fill(meeting)
-            _errors(form, refused)
-            return _edit_page_filled(form, meeting_id)
+            return _edit_page(form, meeting_id, refused)
         flash("The chair’s approval is recorded", "success")
     return redirect(url_for("meetings.show_meeting", meeting_id=meeting_id))
-
-
-def _edit_page_filled(form: MeetingForm, meeting_id: uuid.UUID) -> ResponseReturnValue:
-    with transaction():
-        _, subject = service.meeting_for_edit(current_actor(), meeting_id=meeting_id)
-        page = render_template(
-            "meetings/edit.html", form=form, subject=subject, meeting_id=meeting_id
-        )
-    return page
 
 
 @bp.route("/meetings/<uuid:meeting_id>/distribute", methods=["GET", "POST"])
 @requires(Permission.MEETING_WRITE)
 def distribute_minutes(meeting_id: uuid.UUID) -> ResponseReturnValue:
-    with transaction():
-        plan = minutes.distribution_for(current_actor(), meeting_id=meeting_id)
-    form = distribute_form(plan.recipients, plan.others)
-    if form.validate_on_submit():
+    problems: list[tuple[str, str]] = []
+    if DistributeForm().validate_on_submit():
         try:
-            command = load_distribution(dict(request.form), [r.agency_id for r in plan.recipients])
+            command = load_distribution(request.form)
             with transaction():
                 minutes.distribute_minutes(current_actor(), meeting_id=meeting_id, command=command)
         except ValidationError as invalid:
-            for field, message in dict(invalid.messages).items():  # type: ignore[arg-type]
-                add_error(form, str(field), str(message))
+            problems = [(str(f), str(m)) for f, m in dict(invalid.messages).items()]  # type: ignore[arg-type]
         except service.Refused as refused:
-            _errors(form, refused)
+            problems = refused.problems
         else:
             flash("Minutes distributed", "success")
             return redirect(url_for("meetings.show_meeting", meeting_id=meeting_id))
-    # The plan was consulted (and its event committed) above; the page shows only it.
-    return render_template("meetings/distribute.html", form=form, plan=plan)
+    # The list is consulted only for a page that is shown: minutes that go out are their
+    # DISCLOSURE and grant events, with no consultation of a page nobody saw.
+    with transaction():
+        plan = minutes.distribution_for(current_actor(), meeting_id=meeting_id)
+        form = distribute_form(plan.recipients, plan.others)
+        for field, message in problems:
+            add_error(form, field, message)
+        page = render_template("meetings/distribute.html", form=form, plan=plan)
+    return page
 
 
 @bp.route("/meetings/<uuid:meeting_id>/amend", methods=["GET", "POST"])

@@ -1,6 +1,7 @@
 """Who distributed minutes reach: the list offers attendees' agencies and agencies holding an
 agency-wide grant (never one named user's agency), the chair answers for each listed agency,
-and grants, recipients and the DISCLOSURE event cover only the agencies actually sent to."""
+and grants, recipients and the DISCLOSURE event cover only the agencies actually sent to. The
+page is one consultation when shown, and none when the minutes go out."""
 
 from __future__ import annotations
 
@@ -173,10 +174,61 @@ def test_distribute_after_an_agency_joined_the_list_is_refused_until_it_is_answe
     response = chair.post(path, data={"csrf_token": csrf, **answers})
     html = _html(response)
     assert response.status_code == 200
-    assert "govuk-error-summary" in html
+    assert "The distribution list has changed: check it and send again" in html
     assert f'name="{_field(mw, "housing")}"' in html  # the page now asks about housing
     _nothing_sent(mw, meeting_id, before)
 
     response = mw.distribute(chair, meeting_id, **{_field(mw, "housing"): NOT_SENT})
     assert response.status_code == 302, _html(response)
     assert _recipients(mw) == {mw.partners["probation"].id, mw.partners["csc"].id}
+
+
+def _send_once(mw: MeetingWorld, make_client: Any, probation: str) -> tuple[Any, list[str]]:
+    """Approved minutes distributed in one POST (``probation``'s condition, housing left off):
+    the response, and the events that POST alone wrote."""
+    chair, _, meeting_id = _approved(mw, make_client)
+    path = f"/meetings/{meeting_id}/distribute"
+    csrf = token(chair, path)
+    before = mw.last_seq()
+    answers = {
+        _field(mw, "probation"): probation,
+        _field(mw, "csc"): "GDPR-6-1-E",
+        _field(mw, "housing"): NOT_SENT,
+    }
+    response = chair.post(path, data={"csrf_token": csrf, **answers})
+    return response, mw.event_types(before)
+
+
+def test_distribute_that_goes_out_writes_its_disclosure_and_grants_and_no_consultation(
+    mw: MeetingWorld, make_client: Any
+) -> None:
+    response, events = _send_once(mw, make_client, "DP3-SCH8-4")
+    assert response.status_code == 302, _html(response)
+    # The page was not shown: nothing records a consultation of it.
+    assert events == ["DISCLOSURE", "GRANT_CHANGED", "GRANT_CHANGED"]
+
+
+def test_distribute_refused_shows_the_page_with_one_consultation(
+    mw: MeetingWorld, make_client: Any
+) -> None:
+    response, events = _send_once(mw, make_client, "GDPR-6-1-E")
+    html = _html(response)
+    assert response.status_code == 200
+    assert "competent authority: select a Part 3 condition" in html
+    assert f'href="#{_field(mw, "probation")}"' in html
+    assert f'value="{NOT_SENT}" selected' in html  # the answers are shown again
+    assert events == ["CONSULTATION"]
+
+
+def test_distribute_with_an_answer_for_an_agency_off_the_list_gives_it_nothing(
+    mw: MeetingWorld, make_client: Any
+) -> None:
+    # Only the extra agency, with the chair's recorded consent, reaches past the list: a
+    # question the page never asked is dropped.
+    other = mw.factories.agency(name="Youth Offending Team", type="yot")
+    chair, _, meeting_id = _approved(mw, make_client, **NO_HOUSING_ATTENDEE)
+    forged = {f"dp_{other.id.hex}": "GDPR-6-1-E", _field(mw, "housing"): "GDPR-6-1-E"}
+    response = mw.distribute(chair, meeting_id, **forged)
+    assert response.status_code == 302, _html(response)
+    assert _recipients(mw) == {mw.partners["probation"].id, mw.partners["csc"].id}
+    assert _disclosures(mw) == [["Probation", "Children's Social Care"]]

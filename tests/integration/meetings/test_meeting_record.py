@@ -18,6 +18,7 @@ from tests.integration.meetings.conftest import (
     date_parts,
     distributed_meeting,
     post,
+    token,
 )
 from tests.leaks import CONTENT_MARKER
 
@@ -122,6 +123,24 @@ def test_approval_needs_chair_decision_review_date_and_lead_agency(
     assert [v.status for v in mw.versions(meeting_id)] == ["DRAFT"]
     assert mw.versions(meeting_id)[0].snapshot is None
     assert "ALTERATION" not in mw.event_types(before)
+
+
+def test_approve_refused_shows_the_stored_record_with_one_consultation(
+    mw: MeetingWorld, make_client: Any
+) -> None:
+    subject = mw.subject()
+    chair = mw.browser(mw.coordinator, make_client)
+    meeting_id = mw.create_meeting(chair, subject, decision_1=None, rationale_1=None)
+    path = f"/meetings/{meeting_id}/approve"
+    csrf = token(chair, f"/meetings/{meeting_id}")
+    before = mw.last_seq()
+    response = chair.post(path, data={"csrf_token": csrf})
+    html = _html(response)
+    assert response.status_code == 200
+    assert "Record at least one decision with its rationale before approval" in html
+    assert 'value="Northshire Police HQ"' in html  # the form holds the stored record
+    # One request, one page shown: one consultation (the refused approval wrote nothing).
+    assert mw.event_types(before) == ["CONSULTATION"]
 
 
 def test_approval_freezes_the_record_and_stops_edits(mw: MeetingWorld, make_client: Any) -> None:
