@@ -321,6 +321,9 @@ def configure_engine(engine: Engine) -> None:
     WAL and every commit is synced (``synchronous=FULL``): an acknowledged audit event is on disk.
     The WAL file is cut back to ``WAL_SIZE_LIMIT`` whenever it restarts, so a burst of pages read
     while others write (a reader holds back the checkpoint) does not keep its disk space.
+    ``recursive_triggers`` is on because only then does SQLite fire DELETE triggers for the rows
+    that ``INSERT OR REPLACE`` removes: without it, REPLACE rewrites an access-log row, or moves
+    the chain head back, past the append-only triggers of migration 0002.
     """
     if engine.dialect.name != "sqlite" or event.contains(engine, "begin", _begin):
         return
@@ -337,6 +340,7 @@ def _connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
+    cursor.execute("PRAGMA recursive_triggers=ON")
     cursor.close()
 
 

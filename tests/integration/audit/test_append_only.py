@@ -46,6 +46,15 @@ APP_ROLE_ATTEMPTS = {
     "disable the triggers": "ALTER TABLE audit_event DISABLE TRIGGER ALL",
     "bypass triggers": "SET session_replication_role = replica",
     "move the head": "UPDATE audit_head SET seq = 1",
+    # PostgreSQL's counterparts of SQLite's REPLACE: both need UPDATE on the table.
+    "upsert an event": "INSERT INTO audit_event SELECT * FROM audit_event WHERE seq = 1 "
+    "ON CONFLICT (seq) DO UPDATE SET request_id = 'forged'",
+    "upsert a checkpoint": "INSERT INTO audit_checkpoint SELECT * FROM audit_checkpoint "
+    "ON CONFLICT (seq) DO UPDATE SET key_id = 'forged'",
+    "upsert a verification": "INSERT INTO audit_verification SELECT * FROM audit_verification "
+    "ON CONFLICT (id) DO UPDATE SET intact = true",
+    "merge into the log": "MERGE INTO audit_event AS e USING (SELECT 1 AS seq) AS s "
+    "ON e.seq = s.seq WHEN MATCHED THEN UPDATE SET request_id = 'forged'",
 }
 
 
@@ -98,6 +107,80 @@ def test_triggers_guard_head_checkpoints_and_verifications(
     with raw_connection.begin():
         refused = _statements_refused(raw_connection, attempts)
     assert refused == attempts
+    assert head_seq(app) == 4
+
+
+#: Inserts that change an existing row on a conflict, per dialect: each is a change the triggers
+#: must refuse. SQLite's REPLACE deletes the row it collides with, and fires DELETE triggers for
+#: that only under ``PRAGMA recursive_triggers`` (set on every connection the portal opens). To
+#: replace an event, the head must first be moved back onto the one before it: its own guard is
+#: dropped inside the attempt so that the event's guard is what is tested.
+CONFLICT_ATTEMPTS = {
+    "sqlite": {
+        "replace the head": (
+            "INSERT OR REPLACE INTO audit_head (id, seq, hash) "
+            "SELECT 1, seq, row_hash FROM audit_event WHERE seq = 3",
+        ),
+        "replace an event": (
+            "DROP TRIGGER audit_head_no_delete",
+            "INSERT OR REPLACE INTO audit_head (id, seq, hash) "
+            "SELECT 1, seq, row_hash FROM audit_event WHERE seq = 3",
+            "REPLACE INTO audit_event SELECT * FROM audit_event WHERE seq = 4",
+        ),
+        "replace a checkpoint": ("REPLACE INTO audit_checkpoint SELECT * FROM audit_checkpoint",),
+        "replace a verification": (
+            "REPLACE INTO audit_verification SELECT * FROM audit_verification",
+        ),
+        "upsert the head": (
+            "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, zeroblob(32)) "
+            "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+        ),
+        "upsert an event": (
+            "INSERT INTO audit_event SELECT * FROM audit_event WHERE seq = 4 "
+            "ON CONFLICT (seq) DO UPDATE SET request_id = 'forged'",
+        ),
+    },
+    "postgresql": {
+        "upsert the head": (
+            "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '\\x00') "
+            "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+        ),
+        "upsert an event": (
+            "INSERT INTO audit_event SELECT * FROM audit_event WHERE seq = 4 "
+            "ON CONFLICT (seq) DO UPDATE SET request_id = 'forged'",
+        ),
+        "upsert a checkpoint": (
+            "INSERT INTO audit_checkpoint SELECT * FROM audit_checkpoint "
+            "ON CONFLICT (seq) DO UPDATE SET key_id = 'forged'",
+        ),
+        "upsert a verification": (
+            "INSERT INTO audit_verification SELECT * FROM audit_verification "
+            "ON CONFLICT (id) DO UPDATE SET intact = NOT audit_verification.intact",
+        ),
+    },
+}
+
+
+def test_replace_or_upsert_of_an_audit_row_on_an_app_connection_is_refused(
+    app: Flask, raw_connection: Connection, signing_key: Any
+) -> None:
+    fill(app, 3)
+    checkpoint(app, signing_key)  # seq 4
+    with app.app_context(), transaction() as session:
+        record_result(session, Report("full", None, 1, 4, b"\0" * 32, 4, 4, 1))
+    allowed = []
+    with raw_connection.begin():
+        for what, statements in CONFLICT_ATTEMPTS[raw_connection.dialect.name].items():
+            savepoint = raw_connection.begin_nested()
+            try:
+                for statement in statements:
+                    raw_connection.exec_driver_sql(statement)
+            except DBAPIError:
+                pass
+            else:
+                allowed.append(what)
+            savepoint.rollback()
+    assert allowed == []
     assert head_seq(app) == 4
 
 

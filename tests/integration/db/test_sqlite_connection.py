@@ -1,5 +1,6 @@
 """Every SQLite connection the portal opens enforces foreign keys, journals to a WAL, syncs every
-commit to disk (an acknowledged audit event survives a power cut) and keeps the WAL file bounded."""
+commit to disk (an acknowledged audit event survives a power cut), keeps the WAL file bounded and
+fires DELETE triggers for the rows REPLACE removes (so it cannot rewrite the access log)."""
 
 from __future__ import annotations
 
@@ -29,3 +30,4 @@ def test_a_new_connection_has_the_portals_settings(app: Flask) -> None:
             assert pragma("synchronous") == FULL
             assert pragma("journal_size_limit") == WAL_SIZE_LIMIT
             assert pragma("busy_timeout") == 10000
+            assert pragma("recursive_triggers") == 1
