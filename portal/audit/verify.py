@@ -47,7 +47,7 @@ from portal.audit.checkpoints import (
     stored_checkpoints,
 )
 from portal.audit.events import SEARCH_FIELDS, UUID_FIELDS
-from portal.audit.models import AuditHead, AuditVerification
+from portal.audit.models import AuditEventRow, AuditHead, AuditVerification
 from portal.config import Settings
 from portal.core.clock import db_now
 from portal.extensions import db
@@ -281,14 +281,13 @@ def _batches(connection: Connection, from_seq: int, batch_size: int) -> Iterator
 
 def _first_column_mismatch(connection: Connection, lower: int, upper: int | None) -> int | None:
     """The first seq in [lower, upper] whose search columns disagree with its body."""
-    prefix = _body_prefix_sql(connection.dialect.name)
     if connection.dialect.name == "postgresql":
-        mismatch = f"position({prefix} in body) <> 1"
+        mismatch = f"position({_postgresql_body_prefix()} in body) <> 1"
     else:
-        mismatch = f"instr(body, {prefix}) <> 1"
+        mismatch = _sqlite_mismatch()
     bound = "" if upper is None else " AND seq <= :upper"
     sql = text(
-        f"SELECT seq FROM audit_event WHERE seq >= :lower{bound} AND {mismatch} "  # noqa: S608 - constant SQL
+        f"SELECT seq FROM audit_event WHERE seq >= :lower{bound} AND ({mismatch}) "  # noqa: S608 - constant SQL
         "ORDER BY seq LIMIT 1"
     )
     params: dict[str, int] = {"lower": lower}
@@ -298,26 +297,63 @@ def _first_column_mismatch(connection: Connection, lower: int, upper: int | None
     return None if found is None else int(found)
 
 
-def _body_prefix_sql(dialect: str) -> str:
+def _column(name: str) -> str:
+    return {"type": "event_type", "at": "recorded_at"}.get(name, name)
+
+
+def _postgresql_body_prefix() -> str:
     """SQL that rebuilds, from a row's search columns, the exact start of its canonical body:
     ``{"actor_agency_id":...,"type":"...",`` (values never need JSON escaping: see events)."""
     template = "{" + "".join(f'"{name}":%s,' for name in SEARCH_FIELDS)
     args = []
     for name in SEARCH_FIELDS:
-        column = {"type": "event_type", "at": "recorded_at"}.get(name, name)
-        if name in UUID_FIELDS:  # the body has uuid.hex, as SQLite stores it
-            value = f"replace({column}::text, '-', '')" if dialect == "postgresql" else column
+        column = _column(name)
+        if name in UUID_FIELDS:  # the body has uuid.hex
+            value = f"replace({column}::text, '-', '')"
         elif name == "at":
-            value = (
-                "to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-                if dialect == "postgresql"
-                else "replace(recorded_at, ' ', 'T') || 'Z'"
-            )
+            value = "to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
         else:
             value = column
         args.append(f"coalesce('\"' || {value} || '\"', 'null')")
-    function = "format" if dialect == "postgresql" else "printf"
-    return f"{function}('{template}', {', '.join(args)})"
+    return f"format('{template}', {', '.join(args)})"
+
+
+def _sqlite_mismatch() -> str:
+    """SQL true for a row whose search columns are not what its body says, as the portal stores
+    it on SQLite: each column text (NULL where the body has ``null``), ids as 32 hex digits,
+    ``recorded_at`` exactly ``YYYY-MM-DD HH:MM:SS.ffffff``.
+
+    The same characters stored otherwise (a BLOB, a time with a ``T``) no longer match IG
+    search's ``column = ?`` or its time ranges, so the row must be reported. Three tests:
+
+    - the start of the body, rebuilt by ``printf`` from the columns (a NOT NULL column inside
+      the template's quotes: no concatenation for it);
+    - no column is a BLOB: multi-argument ``max()`` returns a BLOB if any argument is one (a BLOB
+      sorts after every TEXT); a missing value counts as text in a nullable column and as a
+      BLOB in a NOT NULL one;
+    - ``recorded_at`` has its space (``replace()`` would let a ``T`` through).
+
+    On 1,000,000 events this takes 3.2 s against 3.5 s for the former prefix alone.
+    """
+    columns = AuditEventRow.__table__.c
+    template = "{"
+    args = []
+    storage = []
+    for name in SEARCH_FIELDS:
+        column = _column(name)
+        if columns[column].nullable:
+            template += f'"{name}":%s,'
+            args.append(f"coalesce('\"' || {column} || '\"', 'null')")
+            storage.append(f"coalesce({column}, '')")
+            continue
+        template += f'"{name}":"%sZ",' if name == "at" else f'"{name}":"%s",'
+        args.append("replace(recorded_at, ' ', 'T')" if name == "at" else column)
+        storage.append(f"coalesce({column}, x'')")
+    return (
+        f"instr(body, printf('{template}', {', '.join(args)})) <> 1"
+        f" OR max({', '.join(storage)}) >= x''"
+        " OR substr(recorded_at, 11, 1) <> ' '"
+    )
 
 
 def record_result(session: Session, report: Report) -> None:
