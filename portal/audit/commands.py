@@ -99,7 +99,8 @@ def checkpoint() -> None:
 @click.option(
     "--since-checkpoint",
     is_flag=True,
-    help="Start from the newest checkpoint an earlier intact run reached, not from genesis.",
+    help="Start from the newest checkpoint an earlier intact run reached, not from genesis "
+    "(from genesis again once a run has found a problem, until one finds none).",
 )
 def verify_command(since_checkpoint: bool) -> None:
     """Recompute the hash chain and check every signed checkpoint.

@@ -8,7 +8,7 @@ canonical JSON that is hashed; every other column except the hashes is derived f
 
 ``audit_head`` is advanced by a trigger on insert, never by the application. ``audit_checkpoint``
 holds signed (sequence, head) statements and ``audit_verification`` the result of each verifier
-run; both are append-only too.
+run, numbered in the order they were stored; both are append-only too.
 """
 
 from __future__ import annotations
@@ -104,10 +104,16 @@ class AuditCheckpoint(Base):
 
 
 class AuditVerification(UUIDPrimaryKey, Base):
-    """The outcome of one run of the verifier (``flask audit verify``)."""
+    """The outcome of one run of the verifier (``flask audit verify``).
+
+    ``seq`` numbers the results in the order they were stored, which the inserter cannot choose
+    (migration 0010): on PostgreSQL a trigger sets it, and ``verified_at`` to the database's
+    ``now()``; on SQLite a trigger refuses any ``seq`` but the next.
+    """
 
     __tablename__ = "audit_verification"
 
+    seq: Mapped[int] = mapped_column(BigInteger)
     verified_at: Mapped[datetime]
     mode: Mapped[str] = mapped_column(String(16))
     intact: Mapped[bool] = mapped_column(Boolean)
@@ -120,4 +126,5 @@ class AuditVerification(UUIDPrimaryKey, Base):
     __table_args__ = (
         CheckConstraint("mode IN ('full', 'since_checkpoint')", name="mode"),
         Index("ix_audit_verification_verified_at", "verified_at"),
+        Index("ix_audit_verification_seq", "seq", unique=True),
     )

@@ -237,9 +237,19 @@ def _authentic_checkpoints(
 def _resume_point(
     connection: Connection, checkpoints: Sequence[SignedCheckpoint]
 ) -> tuple[Anchor, Problem | None]:
-    """The newest checkpoint an earlier intact run reached, or genesis if none did."""
+    """The newest checkpoint reached by an intact run stored after the last run that found a
+    problem, or genesis if none was: once a problem is found, runs look for it from genesis
+    until one finds none. Runs are taken in the order they were stored (``seq``), which no
+    inserter chooses, so no result can be placed after the real ones."""
+    last_problem = (
+        select(func.coalesce(func.max(AuditVerification.seq), 0))
+        .where(AuditVerification.intact.is_(False))
+        .scalar_subquery()
+    )
     reached = connection.execute(
-        select(func.max(AuditVerification.checkpoint_seq)).where(AuditVerification.intact.is_(True))
+        select(func.max(AuditVerification.checkpoint_seq)).where(
+            AuditVerification.intact.is_(True), AuditVerification.seq > last_problem
+        )
     ).scalar_one_or_none()
     if reached is None:
         return GENESIS, None
@@ -356,11 +366,20 @@ def _sqlite_mismatch() -> str:
     )
 
 
+#: The number of the next result: SQLite's trigger requires exactly this; PostgreSQL's trigger
+#: replaces it with the next value of a sequence of its own (so concurrent runs never collide).
+_NEXT_RESULT = select(func.coalesce(func.max(AuditVerification.seq), 0) + 1).scalar_subquery()
+
+
 def record_result(session: Session, report: Report) -> None:
-    """Store the outcome of a verification run, in the caller's transaction; never commits."""
+    """Store the outcome of a verification run, in the caller's transaction; never commits.
+
+    It becomes the newest result (:func:`last_result`): results are numbered as they are stored.
+    """
     problem = str(report.problem)[:MAX_PROBLEM_TEXT] if report.problem else None
     session.execute(
         insert(AuditVerification).values(
+            seq=_NEXT_RESULT,
             verified_at=db_now(),
             mode=report.mode,
             intact=report.intact,
@@ -374,7 +393,10 @@ def record_result(session: Session, report: Report) -> None:
 
 
 def last_result(session: Session) -> AuditVerification | None:
-    """The most recent verification run (for the IG status panel), or None."""
+    """The verification run stored last (for the IG status panel), or None.
+
+    Last as stored (``seq``), not by ``verified_at``: no inserter can place a row after it.
+    """
     return session.execute(
-        select(AuditVerification).order_by(AuditVerification.verified_at.desc()).limit(1)
+        select(AuditVerification).order_by(AuditVerification.seq.desc()).limit(1)
     ).scalar_one_or_none()

@@ -17,8 +17,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from portal import create_app
+from portal.audit.chain import Problem, ProblemKind
 from portal.audit.recorder import record
-from portal.audit.verify import Report, record_result, verify
+from portal.audit.verify import Report, last_result, record_result, verify
 from portal.config import Settings
 from portal.db.transaction import transaction
 from portal.extensions import db
@@ -128,8 +129,11 @@ CONFLICT_ATTEMPTS = {
             "REPLACE INTO audit_event SELECT * FROM audit_event WHERE seq = 4",
         ),
         "replace a checkpoint": ("REPLACE INTO audit_checkpoint SELECT * FROM audit_checkpoint",),
+        # The next seq, so that the numbering trigger (migration 0010) lets it through.
         "replace a verification": (
-            "REPLACE INTO audit_verification SELECT * FROM audit_verification",
+            "REPLACE INTO audit_verification (id, seq, verified_at, mode, intact, from_seq, "
+            "through_seq) SELECT id, seq + 1, verified_at, mode, intact, from_seq, through_seq "
+            "FROM audit_verification",
         ),
         "upsert the head": (
             "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, zeroblob(32)) "
@@ -282,3 +286,40 @@ def test_the_portal_runs_as_the_app_role_records_and_verifies(
     assert who == app_login_role
     assert report.intact, report.problem
     assert report.through_seq == 22
+
+
+@pytest.mark.postgresql_only
+@needs_postgresql
+def test_app_role_insert_of_a_result_gets_the_next_number_and_the_database_time(
+    app: Flask, database_url: str, app_login_role: str
+) -> None:
+    """The web role must store results (the IG panel runs the verifier), but it cannot date one
+    in the future nor number it past the runs stored after it (migration 0010)."""
+    with app.app_context(), transaction() as session:
+        record_result(session, Report("full", None, 1, 4, b"\0" * 32, 4, 4, 1))
+    with _connect(database_url, app_login_role) as web:
+        web.execute(
+            "INSERT INTO audit_verification (id, seq, verified_at, mode, intact, from_seq, "
+            "through_seq, checkpoint_seq) VALUES (gen_random_uuid(), 1000000, "
+            "'2999-01-01T00:00:00Z', 'full', true, 1, 4, 4)"
+        )
+        stored = web.execute(
+            "SELECT seq, verified_at <= now() FROM audit_verification ORDER BY seq"
+        ).fetchall()
+        for statement in (
+            "SELECT nextval('audit_verification_seq')",
+            "SELECT setval('audit_verification_seq', 1000000)",
+            "ALTER TABLE audit_verification DISABLE TRIGGER audit_verification_stamp",
+        ):
+            with pytest.raises(errors.InsufficientPrivilege):
+                web.execute(statement)
+    with app.app_context():
+        with transaction() as session:
+            record_result(
+                session, Report("full", Problem(ProblemKind.GAP, "x", 3), 1, 2, None, None, 2, 1)
+            )
+        shown = last_result(db.session())
+        db.session.remove()
+    assert stored == [(1, True), (2, True)]
+    assert shown is not None
+    assert (shown.seq, shown.intact) == (3, False)

@@ -1,4 +1,5 @@
-"""Migration 0002: matches the models, downgrades and upgrades again, keeps the roles."""
+"""Migrations 0002 and 0010: match the models, downgrade and upgrade again (0010 with results
+stored), keep the roles."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from sqlalchemy.exc import DBAPIError
 
 import portal.all_models  # noqa: F401 - every table in the metadata
 from portal.audit.chain import GENESIS_HASH
-from portal.audit.models import AuditHead
+from portal.audit.models import AuditHead, AuditVerification
+from portal.audit.verify import Report, last_result, record_result
+from portal.db.transaction import transaction
 from portal.extensions import db
 from tests.conftest import backend
 from tests.integration.audit.conftest import event_count, fill
@@ -52,6 +55,38 @@ def test_downgrade_removes_the_log_and_upgrade_restores_it_empty(app: Flask) -> 
     assert event_count(app) == 3
     with app.app_context(), pytest.raises(DBAPIError), db.engine.begin() as connection:
         connection.execute(text("DELETE FROM audit_event"))  # the triggers are back
+
+
+def _store_result(through_seq: int) -> None:
+    with transaction() as session:
+        record_result(session, Report("full", None, 1, through_seq, None, None, 0, 0))
+
+
+def test_0010_downgrade_keeps_results_and_upgrade_numbers_them_in_stored_order(
+    app: Flask,
+) -> None:
+    with app.app_context():
+        for through_seq in (10, 20, 30):
+            _store_result(through_seq)
+        downgrade(revision="0009")
+        columns = {c["name"] for c in inspect(db.engine).get_columns("audit_verification")}
+        upgrade()
+        numbered = db.session.execute(
+            select(AuditVerification.seq, AuditVerification.through_seq).order_by(
+                AuditVerification.seq
+            )
+        ).all()
+        db.session.remove()
+        _store_result(40)  # the trigger numbers it next
+        shown = last_result(db.session())
+        assert shown is not None
+        last = (shown.seq, shown.through_seq)
+        db.session.remove()
+        with pytest.raises(DBAPIError), db.engine.begin() as connection:
+            connection.execute(text("UPDATE audit_verification SET intact = NOT intact"))
+    assert "seq" not in columns
+    assert [tuple(row) for row in numbered] == [(1, 10), (2, 20), (3, 30)]
+    assert last == (4, 40)
 
 
 @pytest.mark.postgresql_only

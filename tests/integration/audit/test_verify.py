@@ -1,22 +1,24 @@
 """The verifier's checks beyond the tamper trials: checkpoints themselves, the published copies,
-the search columns (through the command's concurrent path), the head and the resume point."""
+the search columns (through the command's concurrent path), the head, the resume point and the
+stored results it and the IG panel read."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
-from sqlalchemy import Connection, delete, insert, text, update
+from sqlalchemy import Connection, delete, func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from portal.audit.chain import ProblemKind
 from portal.audit.checkpoints import SignedCheckpoint, sign
-from portal.audit.models import AuditCheckpoint, AuditEventRow, AuditHead
-from portal.audit.verify import Report, record_result, verify
+from portal.audit.models import AuditCheckpoint, AuditEventRow, AuditHead, AuditVerification
+from portal.audit.verify import Report, last_result, record_result, verify
 from portal.config import Settings
 from portal.db.transaction import transaction
 from portal.extensions import db
@@ -207,6 +209,86 @@ def test_since_checkpoint_refuses_when_the_verified_checkpoint_has_gone(chain: F
     report = _verify(chain, since_checkpoint=True)
     assert report.problem is not None
     assert (report.problem.kind, report.problem.seq) == (ProblemKind.MISSING_CHECKPOINT, 82)
+
+
+def _store_result_dated(app: Flask, at: datetime, *, intact: bool, checkpoint_seq: int) -> None:
+    """A result row as any inserter may write it: dated as it likes, numbered next."""
+    with app.app_context(), transaction() as session:
+        session.execute(
+            insert(AuditVerification).values(
+                seq=select(func.coalesce(func.max(AuditVerification.seq), 0) + 1).scalar_subquery(),
+                verified_at=at,
+                mode="full",
+                intact=intact,
+                from_seq=1,
+                through_seq=checkpoint_seq,
+                checkpoint_seq=checkpoint_seq,
+            )
+        )
+
+
+FAR_FUTURE = datetime(2999, 1, 1, tzinfo=UTC)
+TAMPER_SEQ_5 = update(AuditEventRow).where(AuditEventRow.seq == 5).values(request_id="x")
+
+
+def test_last_result_after_a_result_dated_in_the_future_is_the_run_stored_last(
+    chain: Flask,
+) -> None:
+    _store_result_dated(chain, FAR_FUTURE, intact=True, checkpoint_seq=82)
+    _committed_tamper(chain, TAMPER_SEQ_5)
+    with chain.app_context():
+        report = verify()
+        with transaction() as session:
+            record_result(session, report)
+        shown = last_result(db.session())
+        db.session.remove()
+    assert not report.intact
+    assert shown is not None
+    assert (shown.intact, shown.problem) == (False, str(report.problem))
+
+
+def test_since_checkpoint_after_a_run_found_a_problem_starts_from_genesis(chain: Flask) -> None:
+    """A problem found once is looked for from genesis until a run finds none: neither an
+    earlier intact run nor a result dated in the future lets the next run skip it."""
+    with chain.app_context(), transaction() as session:
+        record_result(session, Report("full", None, 1, 82, b"\0" * 32, 82, 82, 2))
+    _store_result_dated(chain, FAR_FUTURE, intact=True, checkpoint_seq=82)
+    _committed_tamper(chain, TAMPER_SEQ_5)
+    full = _verify(chain)
+    with chain.app_context(), transaction() as session:
+        record_result(session, full)
+    report = _verify(chain, since_checkpoint=True)
+    assert report.from_seq == 1
+    assert report.problem is not None
+    assert (report.problem.kind, report.problem.seq) == (ProblemKind.COLUMNS_CHANGED, 5)
+
+
+@pytest.mark.skipif(is_postgresql(), reason="PostgreSQL numbers results itself (a trigger)")
+def test_storing_a_result_numbered_other_than_next_on_sqlite_is_refused(
+    chain: Flask, raw_connection: Connection
+) -> None:
+    with chain.app_context(), transaction() as session:
+        record_result(session, Report("full", None, 1, 82, b"\0" * 32, 82, 82, 2))
+    refused = []
+    with raw_connection.begin():
+        for seq in (0, 1, 3, None):
+            savepoint = raw_connection.begin_nested()
+            try:
+                raw_connection.execute(
+                    insert(AuditVerification).values(
+                        id=uuid.uuid4(),
+                        seq=seq,
+                        verified_at=FAR_FUTURE,
+                        mode="full",
+                        intact=True,
+                        from_seq=1,
+                        through_seq=82,
+                    )
+                )
+            except DBAPIError:
+                refused.append(seq)
+            savepoint.rollback()
+    assert refused == [0, 1, 3, None]
 
 
 def test_verify_reads_only(chain: Flask, raw_connection: Connection) -> None:
