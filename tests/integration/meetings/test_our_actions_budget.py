@@ -197,9 +197,12 @@ def test_our_actions_for_2000_actions_renders_in_bounded_queries_and_time(
     officer = mw.browser(mw.people["probation"], make_client)
     officer.get("/actions")  # warm the template cache
     with counting(mw) as statements:
-        started = time.perf_counter()
+        # This process's CPU, not the wall clock: make test runs the PostgreSQL lane (with the
+        # benchmark's smoke run) beside this one on two cores, which can stretch wall time
+        # several-fold without the page doing any more work.
+        started = time.process_time()
         response = officer.get("/actions")
-        elapsed = time.perf_counter() - started
+        elapsed = time.process_time() - started
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert html.count('href="/actions/') == PAGE_SIZE
