@@ -26,7 +26,7 @@ from enum import StrEnum
 from typing import Final, NoReturn
 
 from flask import g, has_app_context
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from portal.access import facts as access_facts
 from portal.access import policy
@@ -38,6 +38,7 @@ from portal.audit.recorder import PendingEvent, record, record_at_commit
 from portal.core.actor import Actor
 from portal.core.clock import db_now
 from portal.core.markings import Marking
+from portal.db.statements import conflict_insert
 from portal.db.transaction import on_rollback, transaction
 from portal.errors import PortalError
 from portal.extensions import db
@@ -370,17 +371,7 @@ def acknowledge(actor: Actor, *, grant_id: uuid.UUID) -> None:
         "user_id": actor.user_id,
         "acknowledged_at": db_now(),
     }
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        db.session.execute(pg_insert(table).values(**values).on_conflict_do_nothing())
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        db.session.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())
-    else:  # pragma: no cover - the portal runs on PostgreSQL and SQLite only
-        db.session.execute(insert(table).values(**values))
+    db.session.execute(conflict_insert()(table).values(**values).on_conflict_do_nothing())
 
 
 # --- List pages -----------------------------------------------------------------------------

@@ -11,12 +11,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.auth.models import LoginThrottle
+from portal.db.statements import conflict_insert
 from portal.extensions import db
 
 BASE_DELAY = timedelta(seconds=30)
@@ -53,7 +52,7 @@ def begin_attempt(key: str, now: datetime, *, throttle_after: int, hard_stop: in
     the same moment queue here, and each is judged on the failures the ones before it recorded
     (SQLite's write lock already queues them)."""
     db.session.execute(
-        _insert()(LoginThrottle)
+        conflict_insert()(LoginThrottle)
         .values(key=key, failures=0, last_failure_at=None)
         .on_conflict_do_nothing(index_elements=[LoginThrottle.key])
     )
@@ -80,18 +79,12 @@ def _judge(
 
 def record_failure(key: str, now: datetime) -> None:
     """Count one more consecutive failure, in the caller's transaction (race-free upsert)."""
-    stmt = _insert()(LoginThrottle).values(key=key, failures=1, last_failure_at=now)
+    stmt = conflict_insert()(LoginThrottle).values(key=key, failures=1, last_failure_at=now)
     stmt = stmt.on_conflict_do_update(
         index_elements=[LoginThrottle.key],
         set_={"failures": LoginThrottle.failures + 1, "last_failure_at": now},
     )
     db.session.execute(stmt)
-
-
-def _insert() -> Any:
-    """The dialect's INSERT, which has ``ON CONFLICT``."""
-    dialect = db.session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def reset(key: str) -> None:

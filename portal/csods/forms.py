@@ -18,6 +18,7 @@ from portal.csods.schemas import DEFAULT_DP_CONDITION, METHODS, YES_NO, part3_co
 from portal.csods.stages import CHANNELS, KNOWS, OUTCOME_LABELS
 from portal.subjects.forms import DatePartsField, load_command
 from portal.subjects.forms import add_error as _field_error
+from portal.users.forms import page_error
 
 __all__ = ["add_error", "load_command"]
 
@@ -26,7 +27,7 @@ def add_error(form: FlaskForm, name: str, message: str) -> None:
     """Show ``message`` against field ``name``, or against the button for the page as a whole
     (a refused transition)."""
     if name == "submit" or name not in form._fields:
-        form.submit.errors = [*form.submit.errors, message]
+        page_error(form, message)
         return
     _field_error(form, name, message)
 

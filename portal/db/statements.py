@@ -55,6 +55,15 @@ def run(
     return session.connection().execute(statement, params or {})
 
 
+def conflict_insert() -> Any:
+    """The session database's own ``insert`` (PostgreSQL's or SQLite's, the two the portal runs
+    on), which has ``on_conflict_do_nothing`` and ``on_conflict_do_update``."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = db.session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
 def uuid_param(name: str) -> BindParameter[uuid.UUID]:
     return bindparam(name, type_=Uuid())
 

@@ -42,6 +42,7 @@ from portal.meetings.schemas import (
 from portal.records.forms import RICH_TEXT_HINT
 from portal.subjects.forms import DatePartsField, load_command
 from portal.subjects.forms import add_error as add_field_error
+from portal.users.forms import page_error
 
 __all__ = [
     "ActionForm",
@@ -60,7 +61,7 @@ def add_error(form: FlaskForm, name: str, message: str) -> None:
     the distribution list changed, nobody to send to) keeps its own words on the button; the
     shared helper would replace them with "reload the page", which tells the chair nothing."""
     if name == "submit":
-        form.submit.errors = [*form.submit.errors, message]
+        page_error(form, message)
         return
     add_field_error(form, name, message)
 

@@ -130,6 +130,12 @@ def load_command(form: FlaskForm, schema: Schema, command: type[C]) -> C | None:
     return loaded
 
 
+def page_error(form: FlaskForm, message: str) -> None:
+    """Show a refusal of the page as a whole (not of one answer) on its button, in its own
+    words."""
+    form.submit.errors = [*form.submit.errors, message]
+
+
 def add_error(form: FlaskForm, name: str, message: str) -> None:
     """Show ``message`` against field ``name``, or against the button for anything else."""
     field = form._fields.get(name) if name not in _NOT_INPUT else None
