@@ -34,13 +34,17 @@ def has_control_characters(value: str, *, multiline: bool = True) -> bool:
     return any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in allowed for ch in value)
 
 
+#: The message for free text holding a control or format character.
+SPECIAL_CHARACTERS: Final = "Remove the special characters from this answer"
+
+
 def no_control_characters(value: str) -> None:
     """A marshmallow validator for free text.
 
     :raises ValidationError: if the text holds a control or format character.
     """
     if has_control_characters(value):
-        raise ValidationError("Remove the special characters from this answer")
+        raise ValidationError(SPECIAL_CHARACTERS)
 
 
 def is_ascii_number(text: str, *, max_digits: int) -> bool:

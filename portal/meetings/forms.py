@@ -34,6 +34,7 @@ from portal.meetings.schemas import (
     LEVEL_DECISIONS,
     LEVELS,
     NOT_SENT,
+    NOT_SENT_LABEL,
     PILLARS,
     PROGRESS_STATUSES,
     ROSH,
@@ -223,6 +224,12 @@ class DistributeForm(FlaskForm):  # type: ignore[misc]
         "Sharing outside the distribution list needs the chair’s recorded consent",
     )
     extra_condition = _select("Data-protection condition for that agency")
+    withheld_reason = TextAreaField(
+        "Why are the minutes not sent to the agencies you left off? (if any)",
+        widget=GovTextArea(),
+        description="Needed when you choose “Do not send to this agency” for any agency; it is "
+        "recorded with the distribution",
+    )
     chair_consent = TextAreaField(
         "The chair’s consent",
         widget=GovTextArea(),
@@ -241,6 +248,9 @@ def distribute_form(recipients: Sequence[Any], others: Sequence[Any]) -> Distrib
 
     for recipient in recipients:
         kind = "a Part 3 condition" if recipient.competent_authority else "a UK GDPR condition"
+        # An agency owning an action in the minutes is always sent them: no "do not send".
+        not_sent = [] if recipient.must_send else [SelectChoice(NOT_SENT, NOT_SENT_LABEL)]
+        choice = f"Send under {kind}" + ("" if recipient.must_send else ", or do not send to it")
         setattr(
             _Form,
             f"dp_{recipient.agency_id.hex}",
@@ -248,10 +258,10 @@ def distribute_form(recipients: Sequence[Any], others: Sequence[Any]) -> Distrib
                 f"{recipient.name}: data-protection condition",
                 choices=[SelectChoice("", "Select a condition")]
                 + [SelectChoice(code, label) for code, label in recipient.conditions]
-                + [SelectChoice(NOT_SENT, "Do not send to this agency")],
+                + not_sent,
                 validate_choice=False,
                 widget=GovSelect(),
-                description=f"{recipient.why}. Send under {kind}, or do not send to this agency",
+                description=f"{recipient.why}. {choice}",
             ),
         )
     form = _Form()

@@ -4,8 +4,10 @@ Approval freezes the meeting record into the version's snapshot; distribution gi
 agency the chair sends the minutes to a scoped, time-limited grant (``GW-CJA03-S325`` with the
 DP condition chosen for that agency, ending at the next review date plus the grace period)
 through the gate's grant change, and records which version each agency holds. The list offered
-is the attendees' agencies plus agencies holding an agency-wide grant; the chair answers for
-each (a condition, or not sent this time) and may add one agency outside it with consent.
+is the attendees' agencies, agencies holding an agency-wide grant and agencies owning an
+unfinished action in the minutes; the chair answers for each (a condition, or not sent this
+time, with the reason recorded; never for an action's owner) and may add one agency outside it
+with consent.
 Amending distributed minutes starts a new draft version and leaves the earlier ones as they
 are. Nothing here commits; a :class:`~portal.meetings.service.Refused` rolls the whole unit
 of work back.
@@ -28,7 +30,13 @@ from portal.core.actor import Actor
 from portal.core.clock import db_now
 from portal.core.markings import Marking
 from portal.meetings import repository, rules
-from portal.meetings.models import Meeting, MinutesRecipient, MinutesStatus, MinutesVersion
+from portal.meetings.models import (
+    Meeting,
+    MinutesRecipient,
+    MinutesStatus,
+    MinutesVersion,
+    MinutesWithheld,
+)
 from portal.meetings.schemas import AmendCommand, DistributeCommand
 from portal.meetings.service import (
     AgencyChoice,
@@ -81,6 +89,8 @@ class RecipientChoice:
     competent_authority: bool
     conditions: list[tuple[str, str]]
     why: str
+    #: Owns an unfinished action in the minutes: the chair cannot leave it off.
+    must_send: bool
 
 
 @dataclass(frozen=True)
@@ -103,17 +113,18 @@ def distribution_for(actor: Actor, *, meeting_id: uuid.UUID) -> DistributionPage
     gate.authorize(actor, Permission.MEETING_WRITE, meeting_target(meeting), purpose=Purpose.VIEW)
     versions = repository.versions(meeting.id)
     now = db_now()
-    listed = _recipient_ids(meeting, now)
+    owners = repository.action_owner_agencies(meeting.id, up_to_version=versions[-1].number)
+    listed = _recipient_ids(meeting, now, owners)
     agencies = repository.agencies()
+    attended = {x.agency_id for x in meeting.attendees}
     choices = tuple(
         RecipientChoice(
             agency_id=a,
             name=agencies[a].name,
             competent_authority=agencies[a].is_competent_authority,
             conditions=rules.dp_choices(competent_authority=agencies[a].is_competent_authority),
-            why="Attended or sent apologies"
-            if a in {x.agency_id for x in meeting.attendees}
-            else "Holds access to the subject for the whole agency",
+            why=_why_listed(a, attended, owners),
+            must_send=a in owners,
         )
         for a in listed
         if a in agencies
@@ -134,12 +145,23 @@ def distribution_for(actor: Actor, *, meeting_id: uuid.UUID) -> DistributionPage
     )
 
 
-def _recipient_ids(meeting: Meeting, now: datetime) -> list[uuid.UUID]:
+def _recipient_ids(meeting: Meeting, now: datetime, owners: list[uuid.UUID]) -> list[uuid.UUID]:
     return rules.default_recipients(
         attendee_agencies=[a.agency_id for a in meeting.attendees],
         grant_holders=repository.agency_wide_grant_holders(meeting.subject_id, now=now),
+        action_owners=owners,
         owner_agency_id=meeting.owner_agency_id,
     )
+
+
+def _why_listed(agency_id: uuid.UUID, attended: set[uuid.UUID], owners: list[uuid.UUID]) -> str:
+    if agency_id in attended and agency_id in owners:
+        return "Attended or sent apologies, and owns an action in these minutes"
+    if agency_id in attended:
+        return "Attended or sent apologies"
+    if agency_id in owners:
+        return "Owns an action in these minutes"
+    return "Holds access to the subject for the whole agency"
 
 
 def _expiry_day(meeting: Meeting) -> date | None:
@@ -154,16 +176,23 @@ def distribute_minutes(
     """Distribute the approved minutes: one ``DISCLOSURE`` event naming the recipients, and for
     each agency sent to a grant (one ``GRANT_CHANGED`` event each) ending the day after the
     next review date plus the grace period. Agencies on the list the chair left off get
-    nothing. Returns the grant ids.
+    nothing, and are recorded against the version with the chair's reason. Returns the grant
+    ids.
 
     :raises Refused: for minutes not approved, a list that changed since the page was shown
         (every agency on it needs an answer), a condition that does not fit an agency, an
-        agency outside the list without the chair's consent, nobody to send to, or an
-        expiry out of range.
+        agency outside the list without the chair's consent, an action's owner left off,
+        nobody to send to, or an expiry out of range.
     """
     meeting = find_meeting(actor, meeting_id, Permission.MEETING_WRITE, lock=True)
     now = db_now()
-    listed = _recipient_ids(meeting, now)
+    version = repository.lock_latest_version(meeting.id)
+    owners = (
+        repository.action_owner_agencies(meeting.id, up_to_version=version.number)
+        if version is not None
+        else []
+    )
+    listed = _recipient_ids(meeting, now, owners)
     # Answers for an agency that has left the list since the page was shown (its grant ended)
     # are dropped: not sending never widens access. One that joined it has no answer yet.
     wanted = {a: code for a, code in command.conditions.items() if a in listed}
@@ -178,7 +207,6 @@ def distribute_minutes(
         purpose=Purpose.EXPORT,
         recipients=tuple(agencies[a].name for a in wanted if a in agencies) or ("(nobody)",),
     )
-    version = repository.lock_latest_version(meeting.id)
     if version is None or version.status != MinutesStatus.CHAIR_APPROVED.value:
         raise Refused("submit", "Only minutes the chair has approved can be distributed")
     if unanswered:
@@ -197,6 +225,13 @@ def distribute_minutes(
             )
         )
         is not None
+    ]
+    left_off = [a for a in listed if a in command.left_off]
+    names = repository.agencies(set(left_off))
+    problems += [
+        (f"dp_{a.hex}", rules.left_off_refusal(names[a].name))
+        for a in left_off
+        if a in owners and a in names
     ]
     if problems:
         raise Refused(*problems[0], *problems[1:])
@@ -225,6 +260,16 @@ def distribute_minutes(
         )
         for agency_id, code in wanted.items()
     ]
+    for agency_id in left_off:
+        repository.add(
+            MinutesWithheld(
+                version_id=version.id,
+                meeting_id=meeting.id,
+                agency_id=agency_id,
+                reason=command.withheld_reason or "",
+                decided_at=now,
+            )
+        )
     version.status = MinutesStatus.DISTRIBUTED.value
     version.distributed_by_id = actor.user_id
     version.distributed_at = now

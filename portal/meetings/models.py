@@ -214,6 +214,24 @@ class MinutesRecipient(UUIDPrimaryKey, Base):
     distributed_at: Mapped[datetime]
 
 
+class MinutesWithheld(UUIDPrimaryKey, Base):
+    """An agency on a version's distribution list that the chair chose not to send it to, and
+    why: the decision not to share is recorded as carefully as the decision to share."""
+
+    __tablename__ = "mappa_minutes_withheld"
+    __table_args__ = (UniqueConstraint("version_id", "agency_id"),)
+
+    version_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("mappa_minutes_version.id", ondelete="RESTRICT"), index=True
+    )
+    meeting_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("mappa_meeting.id", ondelete="RESTRICT"), index=True
+    )
+    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id", ondelete="RESTRICT"))
+    reason: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[datetime]
+
+
 class MeetingAction(UUIDPrimaryKey, Base):
     """An action raised in a meeting; overdue is derived from the database date, never stored."""
 

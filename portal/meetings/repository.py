@@ -14,6 +14,7 @@ from portal.access.models import AccessGrant, GrantStatus, ScopeKind
 from portal.access.policy import ACTION_PROFILES
 from portal.agencies.models import Agency
 from portal.extensions import db
+from portal.meetings import rules
 from portal.meetings.models import (
     ActionUpdate,
     CarriedAction,
@@ -21,6 +22,7 @@ from portal.meetings.models import (
     MeetingAction,
     MinutesRecipient,
     MinutesVersion,
+    MinutesWithheld,
 )
 from portal.meetings.schemas import ActionFilter
 from portal.subjects.models import Subject
@@ -98,6 +100,19 @@ def recipients(meeting_id: uuid.UUID) -> Sequence[MinutesRecipient]:
     )
 
 
+def withheld(meeting_id: uuid.UUID) -> Sequence[MinutesWithheld]:
+    """The agencies each version of the meeting's minutes was not sent to, and why."""
+    return (
+        db.session.execute(
+            select(MinutesWithheld)
+            .where(MinutesWithheld.meeting_id == meeting_id)
+            .order_by(MinutesWithheld.decided_at, MinutesWithheld.id)
+        )
+        .scalars()
+        .all()
+    )
+
+
 def agencies(agency_ids: set[uuid.UUID] | None = None) -> dict[uuid.UUID, Agency]:
     stmt = select(Agency).order_by(Agency.name)
     if agency_ids is not None:
@@ -148,6 +163,21 @@ def actions_for_meeting(meeting_id: uuid.UUID) -> Sequence[MeetingAction]:
     )
 
 
+def action_owner_agencies(meeting_id: uuid.UUID, *, up_to_version: int) -> list[uuid.UUID]:
+    """Agencies owning an open or in-progress action raised in the meeting's minutes up to
+    ``up_to_version`` (they need the minutes to follow it), in the order first raised."""
+    rows = db.session.execute(
+        select(MeetingAction.owner_agency_id)
+        .where(
+            MeetingAction.meeting_id == meeting_id,
+            MeetingAction.minutes_version <= up_to_version,
+            MeetingAction.status.in_(sorted(rules.UNFINISHED)),
+        )
+        .order_by(MeetingAction.created_at, MeetingAction.id)
+    ).scalars()
+    return list(dict.fromkeys(rows))
+
+
 def unfinished_actions_before(subject_id: uuid.UUID, sequence: int) -> Sequence[MeetingAction]:
     """Open and in-progress actions of the subject's earlier meetings (to carry forward)."""
     return (
@@ -157,7 +187,7 @@ def unfinished_actions_before(subject_id: uuid.UUID, sequence: int) -> Sequence[
             .where(
                 MeetingAction.subject_id == subject_id,
                 Meeting.sequence < sequence,
-                MeetingAction.status.in_(("OPEN", "IN_PROGRESS")),
+                MeetingAction.status.in_(sorted(rules.UNFINISHED)),
             )
             .order_by(MeetingAction.due_on, MeetingAction.id)
         )

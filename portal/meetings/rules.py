@@ -125,15 +125,24 @@ def default_recipients(
     *,
     attendee_agencies: Iterable[uuid.UUID],
     grant_holders: Iterable[uuid.UUID],
+    action_owners: Iterable[uuid.UUID] = (),
     owner_agency_id: uuid.UUID,
 ) -> list[uuid.UUID]:
-    """The distribution list: attendees' agencies plus agencies holding a live agency-wide
-    grant, not the owner. The chair may still leave any of them off one distribution."""
+    """The distribution list: attendees' agencies, agencies holding a live agency-wide grant
+    and agencies owning an unfinished action in the minutes, not the owner. The chair may
+    leave any of them off one distribution except an action's owner (see
+    :func:`left_off_refusal`)."""
     seen: list[uuid.UUID] = []
-    for agency_id in [*attendee_agencies, *grant_holders]:
+    for agency_id in [*attendee_agencies, *grant_holders, *action_owners]:
         if agency_id != owner_agency_id and agency_id not in seen:
             seen.append(agency_id)
     return seen
+
+
+def left_off_refusal(agency_name: str) -> str:
+    """Why an agency owning an unfinished action in the minutes cannot be left off: it could
+    not see or record progress on the action it owns."""
+    return f"{agency_name} owns an action in these minutes: select a condition to send them under"
 
 
 def dp_choices(*, competent_authority: bool) -> list[tuple[str, str]]:

@@ -16,7 +16,12 @@ from typing import Any, Final
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
-from portal.core.inputs import date_from_parts, no_control_characters
+from portal.core.inputs import (
+    SPECIAL_CHARACTERS,
+    date_from_parts,
+    has_control_characters,
+    no_control_characters,
+)
 from portal.core.sanitise import MAX_RICH_TEXT_LENGTH, RichTextRejected
 from portal.records.schemas import rich_text_to_html
 from portal.subjects.schemas import InputSchema
@@ -374,6 +379,7 @@ class AmendSchema(InputSchema):
 
 #: The answer for an agency on the distribution list that the chair leaves off this time.
 NOT_SENT: Final = "NOT_SENT"
+NOT_SENT_LABEL: Final = "Do not send to this agency"
 #: The name of an agency's question on the distribution page: ``dp_`` and the agency id's hex.
 _ANSWER: Final = re.compile(r"dp_[0-9a-f]{32}")
 
@@ -384,6 +390,8 @@ class DistributeCommand:
     conditions: dict[uuid.UUID, str]
     #: Agencies on the list the chair chose not to send these minutes to.
     left_off: frozenset[uuid.UUID]
+    #: Why they are not sent the minutes (required when any agency is left off).
+    withheld_reason: str | None
     extra_agency_id: uuid.UUID | None
     extra_condition: str | None
     chair_consent: str | None
@@ -393,8 +401,9 @@ def load_distribution(form: Mapping[str, Any]) -> DistributeCommand:
     """The distribution as sent: an answer for each agency on the list the page showed (field
     ``dp_<agency id>``: a condition to send under, or :data:`NOT_SENT`, an explicit answer; a
     blank one is an error, so nobody is left off by accident), and optionally one more agency
-    outside it with the chair's recorded consent. The service holds the answers against the
-    list as it is when the minutes go out, so the page need not be read again to parse them.
+    outside it with the chair's recorded consent. Leaving any agency off needs the reason,
+    which is recorded with the distribution. The service holds the answers against the list as
+    it is when the minutes go out, so the page need not be read again to parse them.
 
     :raises ValidationError: with messages keyed by field name.
     """
@@ -411,6 +420,15 @@ def load_distribution(form: Mapping[str, Any]) -> DistributeCommand:
     consent = " ".join(str(form.get("chair_consent") or "").split()) or None
     if consent is not None and len(consent) > DESCRIPTION_MAX:
         errors["chair_consent"] = f"Consent must be {DESCRIPTION_MAX} characters or fewer"
+    elif consent is not None and has_control_characters(consent):
+        errors["chair_consent"] = SPECIAL_CHARACTERS
+    reason = str(form.get("withheld_reason") or "").strip() or None
+    if reason is not None and len(reason) > DESCRIPTION_MAX:
+        errors["withheld_reason"] = f"The reason must be {DESCRIPTION_MAX} characters or fewer"
+    elif reason is not None and has_control_characters(reason):
+        errors["withheld_reason"] = SPECIAL_CHARACTERS
+    elif left_off and reason is None:
+        errors["withheld_reason"] = "Enter why the minutes are not sent to the agencies left off"
     if extra_text and not errors.get("extra_agency_id"):
         if extra_condition is None:
             errors["extra_condition"] = "Select a data-protection condition for this agency"
@@ -420,7 +438,9 @@ def load_distribution(form: Mapping[str, Any]) -> DistributeCommand:
             )
     if errors:
         raise ValidationError(errors)
-    return DistributeCommand(conditions, left_off, extra, extra_condition, consent)
+    return DistributeCommand(
+        conditions, left_off, reason if left_off else None, extra, extra_condition, consent
+    )
 
 
 def _answers(

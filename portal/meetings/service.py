@@ -320,6 +320,9 @@ class VersionRow:
     approved_at: datetime | None
     distributed_at: datetime | None
     recipients: tuple[str, ...]
+    #: For the owning agency: the agencies on the list the chair did not send it to, and why.
+    withheld: tuple[str, ...] = ()
+    withheld_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -393,6 +396,7 @@ def view_meeting(actor: Actor, *, meeting_id: uuid.UUID, number: int | None = No
     if not is_owner:
         lines = [a for a in lines if a.owner_agency_id == actor.agency_id]
     carried = repository.carried_actions(meeting.id) if is_owner else []
+    withheld = repository.withheld(meeting.id) if is_owner else []
     return MeetingPage(
         meeting_id=meeting.id,
         subject=heading(meeting),
@@ -414,6 +418,10 @@ def view_meeting(actor: Actor, *, meeting_id: uuid.UUID, number: int | None = No
                 recipients=tuple(
                     names.get(r.agency_id, "") for r in recipients if r.version_id == v.id
                 ),
+                withheld=tuple(
+                    names.get(w.agency_id, "") for w in withheld if w.version_id == v.id
+                ),
+                withheld_reason=next((w.reason for w in withheld if w.version_id == v.id), None),
             )
             for v in versions
             if is_owner or v.number in held

@@ -1,5 +1,6 @@
-"""Migration 0009: ``mappa_action.minutes_version`` matches the model, existing actions take the
-minutes version whose draft raised them, and the migration goes down and up again."""
+"""Migrations 0009 and 0011: ``mappa_action.minutes_version`` matches the model, existing
+actions take the minutes version whose draft raised them; ``mappa_minutes_withheld`` matches
+the model; both go down and up again."""
 
 from __future__ import annotations
 
@@ -56,3 +57,18 @@ def test_upgrade_gives_existing_actions_the_version_that_raised_them(
         owned["housing"]: 1,
         late: 2,
     }
+
+
+def test_0011_the_withheld_table_matches_the_model_and_goes_down_and_up(app: Flask) -> None:
+    with app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        diffs = compare_metadata(context, db.metadata)
+    assert [d for d in diffs if "mappa_minutes_withheld" in repr(d)] == []
+    with app.app_context():
+        downgrade(revision="0010")
+        tables = set(inspect(db.engine).get_table_names())
+        upgrade()
+        again = set(inspect(db.engine).get_table_names())
+        db.session.remove()
+    assert "mappa_minutes_withheld" not in tables
+    assert "mappa_minutes_withheld" in again
