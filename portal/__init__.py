@@ -18,7 +18,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from portal.config import ROOT, Settings
 from portal.core import headers
 from portal.core.clock import DatabaseClock
-from portal.core.templating import PortalEnvironment
+from portal.core.templating import PortalEnvironment, uk_date
 from portal.db.transaction import configure_engine, run_again_if_stale
 from portal.extensions import csrf, db, login_manager, migrate
 
@@ -82,6 +82,7 @@ def _configure(app: Flask, settings: Settings) -> None:
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    app.jinja_env.filters["uk_date"] = uk_date
 
 
 def _engine_options(url: str) -> dict[str, object]:

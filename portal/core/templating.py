@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import ChainMap
 from collections.abc import MutableMapping
+from datetime import date
 from typing import Any
 
 from flask.templating import Environment
@@ -28,3 +29,17 @@ class _TemplateGlobals(ChainMap[str, Any]):
 class PortalEnvironment(Environment):
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         return _TemplateGlobals({} if d is None else d, self.globals)
+
+
+def uk_date(value: date | str | None) -> str:
+    """A day as GOV.UK writes it (``24 November 2026``), from a date or an ISO date string (a
+    frozen record holds its dates as text); empty for none, anything else as it is."""
+    if not value:
+        return ""
+    if isinstance(value, date):
+        return f"{value.day} {value:%B %Y}"
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return value
+    return f"{day.day} {day:%B %Y}"

@@ -176,3 +176,42 @@ def test_coordinator_records_distributes_and_partners_record_progress(
         ], (key, kinds)
     chair_views = [e for e in events if e["actor_id"] == mw.coordinator.id.hex]
     assert [e["type"] for e in chair_views] == ["CONSULTATION"]
+
+
+def test_coordinator_leaves_an_agency_off_with_a_reason(
+    app: Any, live_server: str, chromium: Any, factories: Any, make_client: Any
+) -> None:
+    """Leaving housing off: the distribution page refuses it without a reason (error summary
+    linking to the box), takes it with one, and the minutes show housing under "Not sent to";
+    an agency owning an action is offered no "do not send". Axe-clean throughout."""
+    mw = MeetingWorld(app, factories)
+    subject_id = mw.subject(family_name="Whitmore", given_names="Carl Anthony")
+    colleague = factories.user(agency=mw.police, roles=(Role.MAPPA_COORDINATOR,))
+    client = mw.browser(colleague, make_client)
+    meeting_id = mw.create_meeting(client, subject_id)
+    mw.add_action(client, meeting_id, "csc", description="Strategy discussion")
+    assert mw.approve(client, meeting_id).status_code == 302
+
+    chair = Tab(chromium, live_server, "co-ordinator")
+    chair.sign_in(app, mw.coordinator)
+    chair.goto(f"/meetings/{meeting_id}/distribute")
+    page = chair.page
+    csc = page.locator(f"#dp_{mw.partners['csc'].id.hex} option")
+    assert "Do not send to this agency" not in csc.all_inner_texts()
+    page.locator(f"#dp_{mw.partners['probation'].id.hex}").select_option("DP3-SCH8-4")
+    page.locator(f"#dp_{mw.partners['csc'].id.hex}").select_option("GDPR-6-1-E")
+    page.locator(f"#dp_{mw.partners['housing'].id.hex}").select_option("NOT_SENT")
+    chair.click("button", "Distribute the minutes")
+    summary = page.locator(".govuk-error-summary")
+    assert "Enter why the minutes are not sent" in summary.inner_text()
+    chair.check("the distribution page with an error", SENSITIVE)
+    summary.get_by_role("link").first.click()
+    assert page.evaluate("document.activeElement.id") == "withheld_reason"
+    page.locator("#withheld_reason").fill("Housing has no part in this plan")
+    chair.click("button", "Distribute the minutes")
+    assert "Distributed" in page.content()
+    table = page.locator("table", has_text="Not sent to").inner_text()
+    assert "Housing has no part in this plan" in table
+    chair.check("the minutes with an agency not sent to", SENSITIVE)
+    chair.shot("meetings-not-sent-to")
+    assert not chair.errors, chair.errors

@@ -338,6 +338,10 @@ def test_the_owner_sees_who_was_not_sent_the_minutes_and_partners_do_not(
     assert "Not sent to" in page
     assert mw.partners["housing"].name in page.split("Not sent to", 1)[1]
     assert f"Reason: {REASON}" in page
+    # The frozen record's dates read as GOV.UK writes them, not as ISO text.
+    today = mw.today()
+    assert f"{today.day} {today:%B %Y}" in page
+    assert today.isoformat() not in page
     officer = mw.browser(mw.people["probation"], make_client)
     acknowledge(officer, subject)
     partner_page = unescape(_html(officer.get(f"/meetings/{meeting_id}")))

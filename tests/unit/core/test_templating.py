@@ -1,11 +1,15 @@
-"""The portal's Jinja environment keeps Jinja's globals semantics with its cheaper ``keys()``."""
+"""The portal's Jinja environment keeps Jinja's globals semantics with its cheaper ``keys()``;
+its ``uk_date`` filter writes days as GOV.UK does."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+import pytest
 from flask import Flask
 from jinja2 import DictLoader
 
-from portal.core.templating import PortalEnvironment
+from portal.core.templating import PortalEnvironment, uk_date
 
 _TEMPLATES = {
     "macros.html": "{% macro hello(who) %}Hello {{ who }} ({{ site }}){% endmacro %}",
@@ -45,3 +49,18 @@ def test_an_imported_template_is_built_once_not_once_per_import():
     assert module is not None
     page.render(name="b")
     assert env.get_template("macros.html")._module is module
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (date(2026, 11, 4), "4 November 2026"),
+        ("2027-02-22", "22 February 2027"),
+        (datetime(2026, 1, 31, 23, 59), "31 January 2026"),
+        ("", ""),
+        (None, ""),
+        ("not a date", "not a date"),
+    ],
+)
+def test_uk_date_writes_the_day_as_gov_uk_does(value: object, shown: str) -> None:
+    assert uk_date(value) == shown  # type: ignore[arg-type]
