@@ -18,6 +18,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from portal.config import ROOT, Settings
 from portal.core import headers
 from portal.core.clock import DatabaseClock
+from portal.core.error_summary import error_summary
 from portal.core.templating import PortalEnvironment, uk_date
 from portal.db.transaction import configure_engine, run_again_if_stale
 from portal.extensions import csrf, db, login_manager, migrate
@@ -121,6 +122,7 @@ def _install_hooks(app: Flask, settings: Settings) -> None:
     from portal.home.navigation import nav_items
 
     app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["error_summary"] = error_summary
     chrome.install(app.jinja_env.globals)
 
     @app.context_processor

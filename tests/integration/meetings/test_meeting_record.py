@@ -49,7 +49,7 @@ def test_create_meeting_records_it_with_draft_minutes_and_one_collection(
     [
         (
             {"held_on": ["31", "2", "2026"]},
-            "held_on",
+            "held_on-day",  # a date's error links to its first box
             "The date of the meeting must be a real date",
         ),
         ({"rationale_1": ""}, "rationale_1", "Enter the rationale for decision 1"),
