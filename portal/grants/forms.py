@@ -182,3 +182,10 @@ class LaoForm(FlaskForm):  # type: ignore[misc]
         description="For example, who to contact. Do not include case details",
     )
     submit = SubmitField("Save list", widget=GovSubmitInput())
+
+    def for_list(self, kind: str) -> LaoForm:
+        """This list's form. Both lists share one page, so each field's id (which its label and
+        the error summary's link name) is the list's own: ``exclusion-members``."""
+        for name in ("members", "message", "submit"):
+            self[name].id = f"{kind.lower()}-{name}"
+        return self

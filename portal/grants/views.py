@@ -252,7 +252,7 @@ def renew(grant_id: uuid.UUID) -> ResponseReturnValue:
 def access_lists(subject_id: uuid.UUID) -> ResponseReturnValue:
     submitted_kind = request.form.get("kind") if request.method == "POST" else None
     forms = {
-        kind: LaoForm() if kind == submitted_kind else LaoForm(formdata=None)
+        kind: (LaoForm() if kind == submitted_kind else LaoForm(formdata=None)).for_list(kind)
         for kind in ("EXCLUSION", "RESTRICTION")
     }
     form = forms.get(submitted_kind or "")

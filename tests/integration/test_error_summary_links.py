@@ -311,6 +311,16 @@ CASES: dict[str, Case] = {
     "renew grant": Case(
         MOSOVO, lambda app: f"/grants/{grant(app, 'ACTIVE')}/renew", {"expires_on": BAD_DATE}
     ),
+    "exclusion list": Case(
+        MOSOVO,
+        lambda app: f"/subjects/{police_subject(app)}/access-lists",
+        {"kind": "EXCLUSION", "members": "nobody@nowhere.test"},
+    ),
+    "restriction list": Case(
+        MOSOVO,
+        lambda app: f"/subjects/{police_subject(app)}/access-lists",
+        {"kind": "RESTRICTION", "members": "nobody@nowhere.test"},
+    ),
     # Governance
     "log search": Case(
         IG, lambda app: "/governance/log?date_from=yesterday&subject=nobody", method="get"
