@@ -26,6 +26,7 @@ from portal.governance.forms import (
     UK,
     BreakGlassForm,
     DispositionForm,
+    ExportForm,
     SearchForm,
     VerifyForm,
     parse_cursor,
@@ -81,6 +82,7 @@ def log_search() -> ResponseReturnValue:
         page = render_template(
             "governance/search.html",
             form=form,
+            second_form=ExportForm(),
             result=result,
             args=_search_args(),
             marking=IG_MARKING,
@@ -95,6 +97,7 @@ def log_export() -> ResponseReturnValue:
     actor = current_actor()
     fields = MultiDict([(n, request.form[n]) for n in SEARCH_FIELDS if request.form.get(n)])
     form = SearchForm(fields)
+    export_form = ExportForm()
     try:
         with transaction():
             users, agencies = service.search_choices(actor)
@@ -108,16 +111,19 @@ def log_export() -> ResponseReturnValue:
                 recipient=request.form.get("recipient", ""),
             )
     except exports.BadExport as bad:
+        if not form.errors:  # otherwise the filters' own errors say what to change
+            export_form.recipient.errors = [str(bad)]
         with transaction():
             users, agencies = service.search_choices(actor)
             form.set_people(users, agencies)
             page = render_template(
                 "governance/search.html",
                 form=form,
+                second_form=export_form,
                 result=None,
                 args=dict(fields),
                 marking=IG_MARKING,
-                export_error=str(bad),
+                export_failed=True,
                 export_limit=f"{exports.EXPORT_LIMIT:,}",
             )
         return page, 400

@@ -325,6 +325,18 @@ CASES: dict[str, Case] = {
     "log search": Case(
         IG, lambda app: "/governance/log?date_from=yesterday&subject=nobody", method="get"
     ),
+    "log export": Case(
+        IG,
+        lambda app: "/governance/log/export",
+        {"event_type": "LOGIN", "format": "csv", "recipient": ""},
+        token_from=lambda app: "/governance/log?event_type=LOGIN",
+    ),
+    "log export with wrong filters": Case(
+        IG,
+        lambda app: "/governance/log/export",
+        {"date_from": "yesterday", "format": "csv", "recipient": "Information Commissioner"},
+        token_from=lambda app: "/governance/log?event_type=LOGIN",
+    ),
     "alert review": Case(
         IG,
         lambda app: f"/governance/alerts/{first_of(app, Alert)}",
