@@ -2,18 +2,24 @@
 configured targets, net of recorded pauses. Pure: the caller passes the database time.
 
 A phase's clock starts when the application enters the phase (receipt for the initial checks,
-the scope decision for the interview, the interview for the risk assessment). A target is
-breached once more than the target has elapsed (exactly the target is still within it). Time
-inside a recorded pause (exceptional circumstances) does not count, for the phase or overall.
+the scope decision for the interview, the interview for the risk assessment). The 24-hour
+initial checks are an exact 24 hours: breached once more than that has elapsed. A target in
+days counts UK calendar days (domain §2.2, "max 10 calendar days"): the day the clock starts
+is day 0, and the target is met by anything done before the end of the last day, UK time
+(the clock changes and leap days are counted as the calendar counts them). Time inside a
+recorded pause (exceptional circumstances) does not count, for the phase or overall, so a
+pause moves the last moment on by its length.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from portal.csods.stages import Outcome, Stage
 
@@ -42,6 +48,12 @@ PHASE_OF: Final = {
     Stage.INTERVIEW_DONE: Phase.RISK_ASSESSMENT,
     Stage.RISK_ASSESSMENT: Phase.RISK_ASSESSMENT,
 }
+
+#: The calendar the day targets count in (and whose date "today" is).
+UK: Final = ZoneInfo("Europe/London")
+DAY: Final = timedelta(days=1)
+#: The last representable instant before midnight (times are kept to the microsecond).
+_TICK: Final = timedelta(microseconds=1)
 
 LEGACY_NON_DISCLOSURE: Final = timedelta(days=35)
 LEGACY_DISCLOSURE: Final = timedelta(days=45)
@@ -81,15 +93,47 @@ class Pause:
 @dataclass(frozen=True)
 class Measure:
     elapsed: timedelta
+    #: The target as configured (shown on the page: "3.0 days of 10.0 days").
     target: timedelta
+    #: The running time allowed before a breach: the target itself, or for a target in days
+    #: the time from the start to the end of the last UK calendar day.
+    allowance: timedelta | None = None
+
+    @property
+    def limit(self) -> timedelta:
+        return self.target if self.allowance is None else self.allowance
 
     @property
     def breached(self) -> bool:
-        return self.elapsed > self.target
+        return self.elapsed > self.limit
 
     @property
     def remaining(self) -> timedelta:
-        return self.target - self.elapsed
+        return self.limit - self.elapsed
+
+
+def uk_date(moment: datetime) -> date:
+    """The UK calendar date of ``moment``."""
+    return moment.astimezone(UK).date()
+
+
+def end_of_uk_day(day: date) -> datetime:
+    """The last instant of ``day`` in the UK (23:59:59.999999 local), in UTC."""
+    midnight = datetime.combine(day + DAY, time(0), tzinfo=UK)
+    return midnight.astimezone(UTC) - _TICK
+
+
+def calendar_allowance(start: datetime, target: timedelta) -> timedelta:
+    """From ``start`` to the end of the UK day ``target`` days after ``start``'s UK date (a
+    part day counts as a whole one)."""
+    days = math.ceil(target / DAY)
+    return end_of_uk_day(uk_date(start) + timedelta(days=days)) - start
+
+
+def age_on(born: date, day: date) -> int:
+    """Whole years from ``born`` to ``day``: someone born on 29 February has a birthday on
+    1 March in a common year (compared as (month, day), never by building a 29 February)."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 @dataclass(frozen=True)
@@ -141,10 +185,18 @@ def measure(
     phase = PHASE_OF.get(stage)
     stage_measure = None
     if phase is not None:
+        target = targets.for_phase(phase)
         stage_measure = Measure(
-            running_time(phase_started_at, end, pauses), targets.for_phase(phase)
+            running_time(phase_started_at, end, pauses),
+            target,
+            None if phase is Phase.CHECKS else calendar_allowance(phase_started_at, target),
         )
-    overall = Measure(running_time(received_at, end, pauses), targets.overall(outcome))
+    overall_target = targets.overall(outcome)
+    overall = Measure(
+        running_time(received_at, end, pauses),
+        overall_target,
+        calendar_allowance(received_at, overall_target),
+    )
     paused = any(p.ended_at is None or p.ended_at > end for p in pauses if p.started_at <= end)
     return Clocks(phase=phase, stage=stage_measure, overall=overall, paused=paused)
 

@@ -1,7 +1,7 @@
-"""Stage clocks run on the database time: with a controlled clock the 24-hour, 10-day and
-28-day targets breach at the right instant (not before; exactly the target is still within
-it), a recorded pause stops the clock, and the case list puts breaches first, then the
-nearest to breach, with filters and the outcome counts."""
+"""Stage clocks run on the database time: with a controlled clock the 24-hour target breaches
+just after 24 hours (exactly 24 hours is still within it) and the 10-day and 28-day targets at
+the end of their last UK calendar day, a recorded pause stops the clock, and the case list
+puts breaches first, then the nearest to breach, with filters and the outcome counts."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from flask import Flask
 from portal.core.actor import Actor
 from portal.core.clock import ShiftedClock, db_now
 from portal.csods import cases, service
+from portal.csods.clocks import end_of_uk_day, uk_date
 from portal.csods.schemas import (
     ApplicationCommand,
     ChildCommand,
@@ -89,12 +90,15 @@ def desk(app: Flask, clock: ShiftedClock, world: CsodsWorld) -> Desk:
 
 def _breach_instant(desk: Desk, application_id: uuid.UUID, target: timedelta) -> None:
     start = desk.view(application_id).application.phase_started_at
-    desk.move_to(start + target - SECOND)
+    limit = target
+    if target >= timedelta(days=2):  # a day target: the end of the last UK calendar day
+        limit = end_of_uk_day(uk_date(start) + target) - start
+    desk.move_to(start + limit - SECOND)
     before = desk.view(application_id).clocks
     assert before.stage is not None
     assert not before.stage.breached
     assert before.stage.target == target
-    desk.move_to(start + target + SECOND)
+    desk.move_to(start + limit + SECOND)
     after = desk.view(application_id).clocks
     assert after.stage is not None
     assert after.stage.breached

@@ -1,4 +1,5 @@
-"""The pure clock arithmetic: exact target instants, pauses, legacy totals, closed clocks."""
+"""The pure clock arithmetic: the 24-hour instant and the end of a day target's last day,
+pauses, legacy totals, closed clocks."""
 
 from __future__ import annotations
 
@@ -29,24 +30,33 @@ def _at(stage: Stage, after: timedelta, pauses: tuple[Pause, ...] = (), **kw: An
     )
 
 
-@pytest.mark.parametrize(
-    ("stage", "target"),
-    [
-        (Stage.RECEIVED, timedelta(hours=24)),
-        (Stage.INITIAL_CHECKS, timedelta(hours=24)),
-        (Stage.SCOPE_DECIDED, timedelta(days=10)),
-        (Stage.INTERVIEW_DONE, timedelta(days=28)),
-        (Stage.RISK_ASSESSMENT, timedelta(days=28)),
-    ],
-)
-def test_a_stage_target_breaches_just_after_the_target_and_not_at_it(
-    stage: Stage, target: timedelta
-) -> None:
+@pytest.mark.parametrize("stage", [Stage.RECEIVED, Stage.INITIAL_CHECKS])
+def test_the_initial_checks_breach_just_after_24_hours_and_not_at_them(stage: Stage) -> None:
     tick = timedelta(microseconds=1)
+    target = timedelta(hours=24)
     for after, breached in ((target - tick, False), (target, False), (target + tick, True)):
         clocks = _at(stage, after)
         assert clocks.stage is not None
         assert clocks.stage.breached is breached
+
+
+@pytest.mark.parametrize(
+    ("stage", "days"),
+    [(Stage.SCOPE_DECIDED, 10), (Stage.INTERVIEW_DONE, 28), (Stage.RISK_ASSESSMENT, 28)],
+)
+def test_a_day_target_breaches_at_the_end_of_its_last_calendar_day(stage: Stage, days: int) -> None:
+    # T0 is 09:00 on 1 November (GMT): the last day ends at midnight starting day ``days + 1``.
+    midnight = datetime(2026, 11, 1, tzinfo=UTC) + timedelta(days=days + 1) - T0
+    tick = timedelta(microseconds=1)
+    for after, breached in (
+        (timedelta(days=days), False),
+        (midnight - tick, False),
+        (midnight, True),
+    ):
+        clocks = _at(stage, after)
+        assert clocks.stage is not None
+        assert clocks.stage.target == timedelta(days=days)
+        assert clocks.stage.breached is breached, after
 
 
 def test_later_stages_count_against_the_overall_target_only() -> None:
