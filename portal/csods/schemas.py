@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
+from flask import has_app_context
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from portal.core import lawful_basis
+from portal.core.clock import db_now
 from portal.core.inputs import date_from_parts, no_control_characters
+from portal.csods.clocks import uk_date
 from portal.csods.stages import CHANNELS, KNOWS, Outcome
 from portal.subjects.schemas import InputSchema
 
@@ -73,15 +76,21 @@ def _check_date(parts: list[str], what: str) -> None:
     parse_date(parts, what)
 
 
+def uk_today() -> date:
+    """Today's date in the UK, where the officers are, on the database clock (the portal's
+    clock for everything that decides validity); the machine's clock outside the portal."""
+    return uk_date(db_now() if has_app_context() else datetime.now(UTC))
+
+
 def parse_date(parts: list[str], what: str) -> date:
-    """The date the three boxes spell; it may not be in the future.
+    """The date the three boxes spell; it may not be after today's UK date.
 
     :raises ValidationError: with a message for the field.
     """
     value = date_from_parts(parts, what=f"the {what}", label=f"The {what}")
     if value.year < EARLIEST_YEAR:
         raise ValidationError(f"The {what} must be after {EARLIEST_YEAR}")
-    if value > datetime.now(UTC).date():
+    if value > uk_today():
         raise ValidationError(f"The {what} must be today or in the past")
     return value
 

@@ -167,7 +167,10 @@ def record_application(actor: Actor, *, command: ApplicationCommand) -> uuid.UUI
         raise Refused("subject_id", "Select the subject from the list")
     if repository.urn_taken(actor.agency_id, command.urn):
         raise Refused("urn", "An application with this URN already exists")
-    now = db_now()
+    # The clocks run from receipt (domain §2.2: initial checks within 24 hours of it), not
+    # from when the application reached the portal: one taken by phone on an earlier day
+    # counts from the end of that day at the latest.
+    received_at = min(db_now(), clocks.end_of_uk_day(command.received_on))
     application = CsodsApplication(
         id=uuid.uuid4(),
         agency_id=actor.agency_id,
@@ -189,9 +192,9 @@ def record_application(actor: Actor, *, command: ApplicationCommand) -> uuid.UUI
         subject_address=None if command.subject_id else command.subject_address,
         subject_relationship_to_applicant=command.subject_relationship_to_applicant,
         stage=Stage.RECEIVED.value,
-        received_at=now,
-        stage_entered_at=now,
-        phase_started_at=now,
+        received_at=received_at,
+        stage_entered_at=received_at,
+        phase_started_at=received_at,
     )
     gate.authorize(actor, Permission.CSODS_WRITE, target_of(application), purpose=Purpose.CREATE)
     application.children = [_child(command.child, 0)]

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -14,7 +16,7 @@ from sqlalchemy import select
 from portal.agencies.models import AgencyType
 from portal.audit.models import AuditEventRow
 from portal.core.identity import Role
-from portal.csods.models import CsodsApplication
+from portal.csods.models import CsodsApplication, CsodsChild, CsodsDelivery, CsodsStageChange
 from portal.extensions import db
 from tests.helpers import csrf_token
 from tests.integration.subjects.sharing import World
@@ -187,3 +189,43 @@ def walk_to_forum(client: FlaskClient, application_id: uuid.UUID) -> None:
     for slug, data in TO_FORUM:
         response = step(client, application_id, slug, data)
         assert response.status_code == 302, (slug, error_messages(response.get_data(as_text=True)))
+
+
+# --- Dates as a UK officer types them, and refusals that write nothing -----------------------
+
+UK = ZoneInfo("Europe/London")
+
+
+def boxes(day: date) -> list[str]:
+    """A date as the three GOV.UK date boxes."""
+    return [str(day.day), str(day.month), str(day.year)]
+
+
+def uk_today() -> date:
+    return datetime.now(UTC).astimezone(UK).date()
+
+
+def written(world: CsodsWorld) -> tuple[int, ...]:
+    """What a refused answer must leave unchanged (opening a page is a consultation)."""
+    return (
+        world.count(CsodsApplication),
+        world.count(CsodsChild),
+        world.count(CsodsStageChange),
+        world.count(CsodsDelivery),
+        len([e for e in world.events() if e.event_type not in ("AUTHZ_FAIL", "CONSULTATION")]),
+    )
+
+
+def refused(
+    world: CsodsWorld, client: FlaskClient, path: str, data: dict[str, Any], message: str
+) -> None:
+    """Posting ``data`` answers the page again with ``message`` in the GOV.UK error summary,
+    and writes nothing."""
+    before = written(world)
+    response = post(client, path, data)
+    assert response.status_code == 200, response.status_code
+    html = response.get_data(as_text=True)
+    assert "govuk-error-summary" in html
+    messages = error_messages(html)
+    assert any(message in m for m in messages), messages
+    assert written(world) == before

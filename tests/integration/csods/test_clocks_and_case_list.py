@@ -36,11 +36,11 @@ SECOND = timedelta(seconds=1)
 NOTE = NoteCommand(None)
 
 
-def _command(urn: str) -> ApplicationCommand:
+def _command(urn: str, received_on: date) -> ApplicationCommand:
     return ApplicationCommand(
         urn=urn,
         channel="ONLINE",
-        received_on=date(2026, 11, 1),
+        received_on=received_on,
         applicant_family_name="Lark",
         applicant_given_names="Edwina",
         applicant_other_names=None,
@@ -69,7 +69,10 @@ class Desk:
             return use_case(self.actor, **kwargs)
 
     def record(self, urn: str) -> uuid.UUID:
-        result: uuid.UUID = self.run(service.record_application, command=_command(urn))
+        """Record an application received today (UK date on the test's clock)."""
+        with self.app.app_context():
+            today = uk_date(db_now())
+        result: uuid.UUID = self.run(service.record_application, command=_command(urn, today))
         return result
 
     def view(self, application_id: uuid.UUID) -> service.ApplicationView:
