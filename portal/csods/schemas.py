@@ -19,13 +19,16 @@ from marshmallow import ValidationError, fields, post_load, validate, validates_
 from portal.core import lawful_basis
 from portal.core.clock import db_now
 from portal.core.inputs import date_from_parts, no_control_characters
-from portal.csods.clocks import uk_date
+from portal.csods.clocks import age_on, uk_date
 from portal.csods.stages import CHANNELS, KNOWS, Outcome
 from portal.subjects.schemas import InputSchema
 
 SHORT = 200
 LONG = 5000
 EARLIEST_YEAR = 1900
+#: A child is under 18 (the age box stops at 17); judged on the day the application was received.
+ADULT_AGE: Final = 18
+NOT_A_CHILD: Final = "The child must be under 18 on the date the application was received"
 DISCLOSURE_GATEWAY: Final = "GW-CJA03-S327A"
 DEFAULT_DP_CONDITION: Final = "DP3-SCH8-4"
 METHODS: Final = {"IN_PERSON": "In person", "PHONE": "By phone", "LETTER": "By letter"}
@@ -99,6 +102,19 @@ def _optional_date(parts: list[str] | None, what: str) -> date | None:
     return None if parts is None else parse_date(parts, what)
 
 
+def _readable_date(parts: Any) -> date | None:
+    """The date the boxes spell, or None when they do not (their own field says why)."""
+    try:
+        return None if parts is None else date_from_parts(parts, what="the date", label="Date")
+    except ValidationError:
+        return None
+
+
+def is_child(born: date, on: date) -> bool:
+    """Under 18 on ``on`` (a 29 February birthday falls on 1 March in a common year)."""
+    return age_on(born, on) < ADULT_AGE
+
+
 # --- Applications and children -------------------------------------------------------------
 
 
@@ -159,6 +175,16 @@ class ChildFields(InputSchema):
             raise ValidationError(
                 "Enter the child’s date of birth or their age", "child_date_of_birth"
             )
+
+    @validates_schema(skip_on_field_errors=False)
+    def under_18(self, data: dict[str, Any], **_: Any) -> None:
+        """Refuse a date of birth 18 years or more before the day received (when this form
+        asks it; adding a child to an application is checked against its date by the
+        service)."""
+        born = _readable_date(data.get("child_date_of_birth"))
+        received = _readable_date(data.get("received_on"))
+        if born is not None and received is not None and not is_child(born, received):
+            raise ValidationError(NOT_A_CHILD, "child_date_of_birth")
 
     @staticmethod
     def child_from(data: dict[str, Any]) -> ChildCommand:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Final
 
 from flask import current_app
@@ -39,6 +39,7 @@ from portal.csods.models import (
     CsodsStageChange,
 )
 from portal.csods.schemas import (
+    NOT_A_CHILD,
     ApplicationCommand,
     ChildCommand,
     DecisionCommand,
@@ -49,6 +50,7 @@ from portal.csods.schemas import (
     ReferralCommand,
     RiskAssessmentCommand,
     ScopeCommand,
+    is_child,
 )
 from portal.csods.stages import Facts, Stage, Transition, TransitionRefused, advance
 
@@ -165,6 +167,7 @@ def record_application(actor: Actor, *, command: ApplicationCommand) -> uuid.UUI
         repository.owned_subject(command.subject_id, actor.agency_id, user_id=actor.user_id) is None
     ):
         raise Refused("subject_id", "Select the subject from the list")
+    _check_child(command.child, command.received_on)
     if repository.urn_taken(actor.agency_id, command.urn):
         raise Refused("urn", "An application with this URN already exists")
     # The clocks run from receipt (domain §2.2: initial checks within 24 hours of it), not
@@ -202,6 +205,12 @@ def record_application(actor: Actor, *, command: ApplicationCommand) -> uuid.UUI
     return application.id
 
 
+def _check_child(command: ChildCommand, received_on: date) -> None:
+    """A child is under 18 on the day the application was received."""
+    if command.date_of_birth is not None and not is_child(command.date_of_birth, received_on):
+        raise Refused("child_date_of_birth", NOT_A_CHILD)
+
+
 def _child(command: ChildCommand, position: int) -> CsodsChild:
     return CsodsChild(
         position=position,
@@ -230,6 +239,7 @@ def add_child(actor: Actor, *, application_id: uuid.UUID, command: ChildCommand)
         raise Refused("submit", "The application is closed; nothing more can be recorded")
     if len(application.children) >= MAX_CHILDREN:
         raise Refused("submit", f"An application can name {MAX_CHILDREN} children at most")
+    _check_child(command, application.received_on)
     application.children.append(_child(command, len(application.children)))
     repository.add(application)
 
