@@ -33,6 +33,8 @@ DISCLOSURE_GATEWAY: Final = "GW-CJA03-S327A"
 DEFAULT_DP_CONDITION: Final = "DP3-SCH8-4"
 METHODS: Final = {"IN_PERSON": "In person", "PHONE": "By phone", "LETTER": "By letter"}
 YES_NO: Final = {"YES": "Yes", "NO": "No"}
+#: The recipient signs the undertaking before (or when) they are told (domain §2.3, §8.1).
+UNDERTAKING_AFTER: Final = "The undertaking must be signed on or before the day of the disclosure"
 
 
 def text(required: str | None, what: str, max_length: int = SHORT) -> fields.String:
@@ -536,6 +538,10 @@ class DeliverySchema(InputSchema):
             raise ValidationError(
                 "Enter the date the undertaking was signed", "undertaking_signed_on"
             )
+        signed = _readable_date(data.get("undertaking_signed_on"))
+        delivered = _readable_date(data.get("delivered_on"))
+        if data.get("undertaking_signed") == "YES" and signed and delivered and signed > delivered:
+            raise ValidationError(UNDERTAKING_AFTER, "undertaking_signed_on")
 
     @post_load
     def to_command(self, data: dict[str, Any], **_: Any) -> DeliveryCommand:

@@ -40,6 +40,7 @@ from portal.csods.models import (
 )
 from portal.csods.schemas import (
     NOT_A_CHILD,
+    UNDERTAKING_AFTER,
     ApplicationCommand,
     ChildCommand,
     DecisionCommand,
@@ -481,6 +482,7 @@ def deliver_disclosure(
         raise Refused("method", "A disclosure under the scheme is made in person")
     if decision is None or decision.legal_gateway is None or decision.dp_condition is None:
         raise Refused("submit", "There is no approved decision to disclose")
+    _check_dates(decision, command)
     recipient = f"{decision.recipient_name} ({decision.recipient_relationship}), outside the portal"
     result = gate.authorize(
         actor,
@@ -499,6 +501,7 @@ def inform_applicant(actor: Actor, *, application_id: uuid.UUID, command: Delive
     application = _edit(actor, application_id)
     now = _move(actor, application, Transition.INFORM_APPLICANT)
     decision = _decision_of(application)
+    _check_dates(decision, command)
     _deliver(actor, decision, "INFORMED", command, now)
 
 
@@ -506,7 +509,27 @@ def record_referral(actor: Actor, *, application_id: uuid.UUID, command: Deliver
     application = _edit(actor, application_id)
     now = _move(actor, application, Transition.REFER)
     decision = _decision_of(application)
+    _check_dates(decision, command)
     _deliver(actor, decision, "REFERRED", command, now)
+
+
+def _check_dates(decision: CsodsDecision, command: DeliveryCommand) -> None:
+    """An outcome is delivered on or after the day its decision was approved (domain §8.2:
+    APPROVED, then delivered), and an undertaking is signed by the day of the disclosure.
+
+    :raises Refused: on the date that is wrong.
+    """
+    if decision.approved_at is not None:
+        approved_on = clocks.uk_date(decision.approved_at)
+        if command.delivered_on < approved_on:
+            raise Refused(
+                "delivered_on",
+                "The date cannot be before the decision was approved "
+                f"({approved_on.day} {approved_on:%B %Y})",
+            )
+    signed = command.undertaking_signed_on
+    if command.undertaking_signed and signed is not None and signed > command.delivered_on:
+        raise Refused("undertaking_signed_on", UNDERTAKING_AFTER)
 
 
 def _decision_of(application: CsodsApplication) -> CsodsDecision:

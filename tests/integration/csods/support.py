@@ -22,6 +22,20 @@ from tests.helpers import csrf_token
 from tests.integration.subjects.sharing import World
 
 BASE = "/csods/applications"
+UK = ZoneInfo("Europe/London")
+
+
+def boxes(day: date) -> list[str]:
+    """A date as the three GOV.UK date boxes."""
+    return [str(day.day), str(day.month), str(day.year)]
+
+
+def uk_today() -> date:
+    return datetime.now(UTC).astimezone(UK).date()
+
+
+#: Deliveries are dated on or after the day the decision was approved: today in these tests.
+TODAY = boxes(uk_today())
 
 #: Personal details planted in every application: none may reach the log or another user.
 APPLICANT = "Wilhelmina Oakenshaw"
@@ -153,10 +167,10 @@ DISCLOSE = {
 }
 
 DELIVERY = {
-    "delivered_on": ["22", "11", "2026"],
+    "delivered_on": TODAY,
     "method": "IN_PERSON",
     "undertaking_signed": "YES",
-    "undertaking_signed_on": ["22", "11", "2026"],
+    "undertaking_signed_on": TODAY,
     "note": "Delivered at the mother's home",
 }
 
@@ -192,17 +206,6 @@ def walk_to_forum(client: FlaskClient, application_id: uuid.UUID) -> None:
 
 
 # --- Dates as a UK officer types them, and refusals that write nothing -----------------------
-
-UK = ZoneInfo("Europe/London")
-
-
-def boxes(day: date) -> list[str]:
-    """A date as the three GOV.UK date boxes."""
-    return [str(day.day), str(day.month), str(day.year)]
-
-
-def uk_today() -> date:
-    return datetime.now(UTC).astimezone(UK).date()
 
 
 def written(world: CsodsWorld) -> tuple[int, ...]:

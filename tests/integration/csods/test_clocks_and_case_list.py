@@ -256,7 +256,9 @@ def test_outcome_counts_for_a_date_range(desk: Desk, world: CsodsWorld, app: Fla
     )
     with app.app_context(), transaction():
         service.approve_decision(supervisor, application_id=second, command=NOTE)
-    told = DeliveryCommand(date(2026, 11, 2), "LETTER", False, None, None)
+    with app.app_context():
+        today = uk_date(db_now())
+    told = DeliveryCommand(today, "LETTER", False, None, None)
     desk.run(service.inform_applicant, application_id=second, command=told)
     desk.run(service.close_application, application_id=second, command=NOTE)
 

@@ -22,6 +22,7 @@ from tests.integration.csods.support import (
     BASE,
     DELIVERY,
     DISCLOSE,
+    TODAY,
     CsodsWorld,
     error_messages,
     record,
@@ -254,7 +255,7 @@ def test_no_disclosure_informs_the_applicant_then_closes(
     step(officer, application_id, "decision", {**no, "non_disclosure_reasons": "No convictions"})
     step(supervisor, application_id, "approve", {})
     _refused(world, officer, application_id, "deliver-disclosure", DELIVERY, "not the way")
-    told = {"delivered_on": ["22", "11", "2026"], "method": "LETTER", "note": "Letter sent"}
+    told = {"delivered_on": TODAY, "method": "LETTER", "note": "Letter sent"}
     assert step(officer, application_id, "inform-applicant", told).status_code == 302
     assert step(officer, application_id, "close", {}).status_code == 302
     assert world.application(application_id).stage == "CLOSED"

@@ -1,0 +1,95 @@
+"""The delivery record's dates (domain §2.3 "date and method", "undertaking or warning
+given"; §8.1 "undertaking signed (bool, date)"; §8.2 DECIDED -> DISCLOSURE_DELIVERED /
+APPLICANT_INFORMED): an outcome is delivered on or after the day its decision was approved,
+and a disclosure's undertaking is signed on or before the day of the disclosure. A refusal
+shows the GOV.UK error summary and writes nothing (no DISCLOSURE event)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from tests.integration.csods.support import (
+    BASE,
+    DELIVERY,
+    DISCLOSE,
+    CsodsWorld,
+    boxes,
+    record,
+    refused,
+    step,
+    uk_today,
+    walk_to_forum,
+)
+
+
+def _approved(officer: FlaskClient, supervisor: FlaskClient, decision: dict[str, Any]) -> uuid.UUID:
+    application_id = record(officer, received_on=boxes(uk_today()))
+    walk_to_forum(officer, application_id)
+    assert step(officer, application_id, "decision", decision).status_code == 302
+    assert step(supervisor, application_id, "approve", {}).status_code == 302
+    return application_id
+
+
+# --- The disclosure record's dates (§2.3 "date and method", "undertaking"; §8.1) -------------
+
+
+def test_an_undertaking_signed_after_the_disclosure_is_refused(
+    world: CsodsWorld, officer: FlaskClient, supervisor: FlaskClient
+) -> None:
+    application_id = _approved(officer, supervisor, DISCLOSE)
+    today = uk_today()
+    refused(
+        world,
+        officer,
+        f"{BASE}/{application_id}/deliver-disclosure",
+        {
+            **DELIVERY,
+            "delivered_on": boxes(today - timedelta(days=1)),
+            "undertaking_signed_on": boxes(today),
+        },
+        "The undertaking must be signed on or before the day of the disclosure",
+    )
+    assert world.events_of("DISCLOSURE") == []
+    assert world.application(application_id).stage == "APPROVED"
+
+
+def test_a_disclosure_dated_before_the_decision_was_approved_is_refused(
+    world: CsodsWorld, officer: FlaskClient, supervisor: FlaskClient
+) -> None:
+    application_id = _approved(officer, supervisor, DISCLOSE)
+    yesterday = boxes(uk_today() - timedelta(days=1))
+    refused(
+        world,
+        officer,
+        f"{BASE}/{application_id}/deliver-disclosure",
+        {**DELIVERY, "delivered_on": yesterday, "undertaking_signed_on": yesterday},
+        "The date cannot be before the decision was approved",
+    )
+    assert world.events_of("DISCLOSURE") == []
+    today = boxes(uk_today())
+    done = {**DELIVERY, "delivered_on": today, "undertaking_signed_on": yesterday}
+    assert step(officer, application_id, "deliver-disclosure", done).status_code == 302
+    assert len(world.events_of("DISCLOSURE")) == 1
+
+
+def test_a_non_disclosure_letter_dated_before_the_approval_is_refused(
+    world: CsodsWorld, officer: FlaskClient, supervisor: FlaskClient
+) -> None:
+    no = {**DISCLOSE, "outcome": "NO_DISCLOSURE", "non_disclosure_reasons": "No convictions"}
+    application_id = _approved(officer, supervisor, no)
+    told = {
+        "delivered_on": boxes(uk_today() - timedelta(days=1)),
+        "method": "LETTER",
+        "note": "Letter sent",
+    }
+    refused(
+        world,
+        officer,
+        f"{BASE}/{application_id}/inform-applicant",
+        told,
+        "The date cannot be before the decision was approved",
+    )
