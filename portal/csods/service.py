@@ -61,6 +61,14 @@ DISCLOSURE_JUSTIFICATION: Final = (
     "Child Sex Offender Disclosure Scheme: disclosure to the person best placed to protect "
     "the child (CJA 2003 s.327A)"
 )
+#: A safeguarding referral from the scheme (an immediate risk, or an "other safeguarding
+#: action" decision) gives the children's and the subject's details to another agency: a
+#: disclosure, logged with the child-protection gateway and the Part 3 safeguarding condition.
+REFERRAL_JUSTIFICATION: Final = (
+    "Child Sex Offender Disclosure Scheme: safeguarding referral to protect the child "
+    "(Children Act 1989 s.47)"
+)
+REFERRAL_BASIS: Final = ("GW-CA89-S47", "DP3-SCH8-4")
 MAX_CHILDREN: Final = 20
 
 
@@ -506,11 +514,45 @@ def inform_applicant(actor: Actor, *, application_id: uuid.UUID, command: Delive
 
 
 def record_referral(actor: Actor, *, application_id: uuid.UUID, command: DeliveryCommand) -> None:
-    application = _edit(actor, application_id)
-    now = _move(actor, application, Transition.REFER)
-    decision = _decision_of(application)
+    """Record the referral an "other safeguarding action" decision called for: one
+    ``DISCLOSURE`` event naming the agencies the decision referred to."""
+    application = repository.get_application(application_id, lock=True)
+    if application is None:
+        gate.deny_unknown(actor, Permission.CSODS_WRITE, record_id=application_id)
+    check_csods(
+        actor,
+        Permission.CSODS_WRITE,
+        owning_agency_id=application.agency_id,
+        application_id=application_id,
+    )
+    decision = repository.decision(application.id)
+    try:
+        advance(application.stage_enum, Transition.REFER, Facts(outcome=application.outcome_enum))
+    except TransitionRefused as refused:
+        raise Refused("submit", refused.message) from refused
+    if decision is None:  # the machine only reaches APPROVED through a recorded decision
+        raise Refused("submit", "There is no decision for this application")
     _check_dates(decision, command)
-    _deliver(actor, decision, "REFERRED", command, now)
+    result = _refer(actor, application, _first_line(decision.referrals or ""))
+    now = _move(actor, application, Transition.REFER)
+    _deliver(actor, decision, "REFERRED", command, now, audit_seq=result.event_seq)
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def _refer(actor: Actor, application: CsodsApplication, referred_to: str) -> gate.Decision:
+    """Log a safeguarding referral as a disclosure naming the agency it went to."""
+    return gate.authorize(
+        actor,
+        Permission.CSODS_WRITE,
+        target_of(application),
+        purpose=Purpose.DISCLOSE,
+        justification=REFERRAL_JUSTIFICATION,
+        recipients=(f"{referred_to[:170]}, safeguarding referral",),
+        basis=REFERRAL_BASIS,
+    )
 
 
 def _check_dates(decision: CsodsDecision, command: DeliveryCommand) -> None:
@@ -620,10 +662,20 @@ def resume_clock(actor: Actor, *, application_id: uuid.UUID, command: NoteComman
 def raise_immediate_risk(
     actor: Actor, *, application_id: uuid.UUID, command: ReferralCommand
 ) -> None:
-    """Open a safeguarding referral at once, at whatever stage, without moving the application."""
-    application = _edit(actor, application_id)
+    """Open a safeguarding referral at once, at whatever stage, without moving the application:
+    one ``DISCLOSURE`` event naming the agency it was made to."""
+    application = repository.get_application(application_id, lock=True)
+    if application is None:
+        gate.deny_unknown(actor, Permission.CSODS_WRITE, record_id=application_id)
+    check_csods(
+        actor,
+        Permission.CSODS_WRITE,
+        owning_agency_id=application.agency_id,
+        application_id=application_id,
+    )
     if application.stage_enum.is_closed:
         raise Refused("referred_to", "The application is closed; make the referral directly")
+    _refer(actor, application, command.referred_to)
     repository.add(
         CsodsReferral(
             application_id=application.id,
