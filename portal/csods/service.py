@@ -4,8 +4,9 @@ record and approve the decision, deliver the outcome, pause the clock, raise an 
 Every use case first asks :func:`portal.access.policy.csods_refusal` (police force that holds
 the application, CSODS role) and then :func:`portal.access.gate.authorize`, which writes
 exactly one audit event in the caller's transaction: ``CONSULTATION`` to open an application,
-``COLLECTION`` to record one, ``ALTERATION`` for a change, and one ``DISCLOSURE`` naming the
-recipient with the decision's lawful-basis codes when a disclosure is delivered. A transition
+``COLLECTION`` to record one, ``ALTERATION`` for a change, one ``DISCLOSURE`` naming the
+recipient with the decision's lawful-basis codes when a disclosure is delivered, and one
+``DISCLOSURE`` naming the agency for a safeguarding referral. A transition
 the state machine refuses raises :class:`Refused` after the gate, so the caller's transaction
 rolls back and nothing (not even the event) is kept. Nothing here commits.
 """
