@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from portal.agencies.models import Agency, AgencyType
 from portal.audit.models import AuditEventRow
@@ -38,6 +39,25 @@ def get_application(application_id: uuid.UUID, *, lock: bool = False) -> CsodsAp
     if lock:
         stmt = stmt.with_for_update()
     return db.session.execute(stmt).scalar_one_or_none()
+
+
+#: How each database names the unique URN constraint in its error message.
+_URN_CONSTRAINT = ("agency_urn", "csods_application.urn")
+
+
+class UrnInUse(Exception):
+    """Another application of the force has this URN (recorded a moment ago)."""
+
+
+def add_application(application: CsodsApplication) -> None:
+    """Insert and flush. :raises UrnInUse: when the force already has an application with
+    the URN (the unique constraint refused a concurrent insert that :func:`urn_taken` missed)."""
+    try:
+        add(application)
+    except IntegrityError as exc:
+        if any(marker in str(exc.orig) for marker in _URN_CONSTRAINT):
+            raise UrnInUse() from exc
+        raise
 
 
 def urn_taken(agency_id: uuid.UUID, urn: str) -> bool:

@@ -76,6 +76,9 @@ MAX_CHILDREN: Final = 20
 __all__ = ["Refused", "describe"]
 
 
+URN_IN_USE: Final = "An application with this URN already exists"
+
+
 class Refused(Exception):
     """The input cannot be saved; ``field`` is where to say why (``submit`` for the page)."""
 
@@ -179,7 +182,7 @@ def record_application(actor: Actor, *, command: ApplicationCommand) -> uuid.UUI
         raise Refused("subject_id", "Select the subject from the list")
     _check_child(command.child, command.received_on)
     if repository.urn_taken(actor.agency_id, command.urn):
-        raise Refused("urn", "An application with this URN already exists")
+        raise Refused("urn", URN_IN_USE)
     # The clocks run from receipt (domain §2.2: initial checks within 24 hours of it), not
     # from when the application reached the portal: one taken by phone on an earlier day
     # counts from the end of that day at the latest.
@@ -211,7 +214,10 @@ def record_application(actor: Actor, *, command: ApplicationCommand) -> uuid.UUI
     )
     gate.authorize(actor, Permission.CSODS_WRITE, target_of(application), purpose=Purpose.CREATE)
     application.children = [_child(command.child, 0)]
-    repository.add(application)
+    try:
+        repository.add_application(application)
+    except repository.UrnInUse as taken:  # recorded a moment ago, by another request
+        raise Refused("urn", URN_IN_USE) from taken
     return application.id
 
 
