@@ -59,6 +59,15 @@ def meetings_for_subject(subject_id: uuid.UUID) -> Sequence[Meeting]:
 
 
 def next_sequence(subject_id: uuid.UUID) -> int:
+    """The number the subject's next meeting takes.
+
+    The subject row is locked first (``FOR NO KEY UPDATE``, until the caller's transaction
+    ends), so meetings recorded for one subject at the same moment are numbered one after the
+    other instead of both taking the same number.
+    """
+    db.session.execute(
+        select(Subject.id).where(Subject.id == subject_id).with_for_update(key_share=True)
+    )
     top = db.session.execute(
         select(func.max(Meeting.sequence)).where(Meeting.subject_id == subject_id)
     ).scalar_one_or_none()
