@@ -11,13 +11,21 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, RadioField, SelectChoice, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 
 from portal.core.markings import Marking
 from portal.records.schemas import CREATABLE_KINDS, RMP_SECTIONS
-from portal.subjects.forms import MarkingForm, add_error, load_command, marking_fields
+from portal.subjects.forms import MarkingForm, add_error, load_command, marking_fields, page_error
 
-__all__ = ["RecordForm", "add_error", "load_command"]
+__all__ = ["EditRecordForm", "RecordForm", "add_error", "load_command", "page_error"]
 
 RICH_TEXT_HINT = (
     "Leave a blank line between paragraphs. You can also use simple HTML: paragraphs, bold, "
@@ -69,3 +77,8 @@ class RecordForm(MarkingForm):
         for name in RMP_SECTIONS:
             getattr(self, name).data = getattr(record, name) or ""
         self.fill_marking(marking)
+
+
+class EditRecordForm(RecordForm):
+    #: Which saved state of the record the page shows, sent back to catch a change made since.
+    version = HiddenField()

@@ -25,7 +25,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 from portal.core.inputs import no_control_characters
 from portal.core.markings import Marking
 from portal.core.sanitise import MAX_RICH_TEXT_LENGTH, RichTextRejected, clean_rich_text
-from portal.subjects.schemas import MarkingInputSchema
+from portal.subjects.schemas import VERSION_MAX, MarkingInputSchema
 
 TITLE_MAX = 200
 
@@ -65,6 +65,8 @@ class RecordCommand:
     contingency_html: str | None
     licence_conditions_html: str | None
     marking: Marking
+    #: On the edit page: which saved state of the record the page showed (see the service).
+    version: str | None = None
 
 
 def rich_text_to_html(text: str) -> str:
@@ -155,11 +157,15 @@ class CreateRecordSchema(MarkingInputSchema):
             contingency_html=cleaned["contingency"],
             licence_conditions_html=cleaned["licence_conditions"],
             marking=marking,
+            version=data.get("version"),
         )
 
 
 class EditRecordSchema(CreateRecordSchema):
-    """The same answers as creation; the owner agency never changes."""
+    """The same answers as creation, and the version of the record the page showed; the owner
+    agency never changes."""
+
+    version = fields.String(load_default=None, validate=validate.Length(max=VERSION_MAX))
 
 
 def _clean(field: str, value: str | None) -> str | None:

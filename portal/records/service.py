@@ -34,13 +34,16 @@ from portal.subjects.models import Subject
 from portal.subjects.service import (
     OWNER_ONLY_LOWERS,
     AlreadyAcknowledged,
+    ChangedMeanwhile,
     Refused,
+    check_version,
+    edit_version,
     owner_of,
     record_source,
     stored_marking,
 )
 
-__all__ = ["AlreadyAcknowledged", "Refused"]
+__all__ = ["AlreadyAcknowledged", "ChangedMeanwhile", "Refused", "edit_version"]
 
 
 def record_target(
@@ -125,6 +128,7 @@ def edit_record(actor: Actor, *, record_id: uuid.UUID, command: RecordCommand) -
 
     Returns the record's subject id.
 
+    :raises ChangedMeanwhile: when the record was saved after the edit page was opened.
     :raises Refused: when the marking would be lowered by anyone but its owner.
     """
     record = repository.lock_record(record_id)
@@ -135,6 +139,7 @@ def edit_record(actor: Actor, *, record_id: uuid.UUID, command: RecordCommand) -
     proposed = replace(command.marking, owner=current.owner)
     target = record_target(record, subject, marking=combine([current, proposed]))
     gate.authorize(actor, Permission.RECORD_WRITE, target, purpose=Purpose.EDIT)
+    check_version("record", record, command.version)
     if not may_remark(owner_of(actor.agency_id), current, proposed):
         raise Refused("classification", OWNER_ONLY_LOWERS)
     for name, value in _record_values(command, proposed).items():

@@ -17,7 +17,7 @@ from portal.access.permissions import Permission
 from portal.core.actor import current_actor
 from portal.db.transaction import transaction
 from portal.records import service
-from portal.records.forms import RecordForm, add_error, load_command
+from portal.records.forms import EditRecordForm, RecordForm, add_error, load_command, page_error
 from portal.records.schemas import CreateRecordSchema, EditRecordSchema, RecordCommand
 from portal.subjects.forms import AcknowledgeForm
 from portal.subjects.views import refusal_page
@@ -68,12 +68,15 @@ def show_record(record_id: uuid.UUID) -> ResponseReturnValue:
 @bp.route("/records/<uuid:record_id>/edit", methods=["GET", "POST"])
 @requires(Permission.RECORD_WRITE)
 def edit_record(record_id: uuid.UUID) -> ResponseReturnValue:
-    form = RecordForm()
+    form = EditRecordForm()
     command = _command(form, EditRecordSchema())
     if command is not None:
         try:
             with transaction():
                 service.edit_record(current_actor(), record_id=record_id, command=command)
+        except service.ChangedMeanwhile as changed:
+            page_error(form, changed.message)
+            form.version.data = changed.version  # sent again, the answers are saved
         except service.Refused as refused:
             add_error(form, refused.field, refused.message)
         else:
@@ -83,6 +86,7 @@ def edit_record(record_id: uuid.UUID) -> ResponseReturnValue:
         found = service.record_for_edit(current_actor(), record_id=record_id)
         if not form.is_submitted():
             form.fill(found.record, found.marking)
+            form.version.data = service.edit_version(found.record)
         marking = form.entered_banner(stored=found.shown)
         page = render_template("records/edit.html", form=form, found=found, marking=marking)
     return page

@@ -23,6 +23,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import (
     Field,
+    HiddenField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -40,9 +41,16 @@ from portal.subjects.schemas import (
     NO_HANDLING,
     SUBJECT_TYPES,
 )
-from portal.users.forms import add_error, load_command
+from portal.users.forms import add_error, load_command, page_error
 
-__all__ = ["MarkingForm", "SubjectForm", "add_error", "load_command"]
+__all__ = [
+    "EditSubjectForm",
+    "MarkingForm",
+    "SubjectForm",
+    "add_error",
+    "load_command",
+    "page_error",
+]
 
 HANDLING_LABELS = {
     NO_HANDLING: "None",
@@ -192,6 +200,11 @@ class SubjectForm(MarkingForm):
         self.mappa_level.data = str(subject.mappa_level)
         self.lead_agency_id.data = str(subject.lead_agency_id)
         self.fill_marking(Marking.from_json(subject.marking))
+
+
+class EditSubjectForm(SubjectForm):
+    #: Which saved state of the subject the page shows, sent back to catch a change made since.
+    version = HiddenField()
 
 
 class AcknowledgeForm(FlaskForm):  # type: ignore[misc]

@@ -51,6 +51,8 @@ ALIASES_TEXT_MAX = (ALIAS_MAX + 1) * ALIASES_MAX
 PNC_ID_MAX = 20
 CRN_MAX = 20
 VISOR_MAX = 30
+#: An edit page's version: a timestamp in ISO form (32 characters).
+VERSION_MAX = 40
 EARLIEST_BIRTH_YEAR = 1900
 
 #: The radio options for the classification, in the order shown. SECRET and TOP SECRET are
@@ -102,6 +104,8 @@ class SubjectCommand:
     mappa_level: int
     lead_agency_id: uuid.UUID
     marking: Marking
+    #: On the edit page: which saved state of the subject the page showed (see the service).
+    version: str | None = None
 
 
 def _text(required: str | None, max_length: int, what: str, **kwargs: Any) -> fields.String:
@@ -333,11 +337,15 @@ class CreateSubjectSchema(MarkingInputSchema):
             mappa_level=data["mappa_level"],
             lead_agency_id=data["lead_agency_id"],
             marking=marking,
+            version=data.get("version"),
         )
 
 
 class EditSubjectSchema(CreateSubjectSchema):
-    """The same answers as creation; the owning agency never changes."""
+    """The same answers as creation, and the version of the subject the page showed; the
+    owning agency never changes."""
+
+    version = fields.String(load_default=None, validate=validate.Length(max=VERSION_MAX))
 
 
 def _aliases(text: str | None) -> tuple[str, ...]:

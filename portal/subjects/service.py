@@ -72,6 +72,38 @@ class Refused(Exception):
         self.message = message
 
 
+class ChangedMeanwhile(Refused):
+    """The subject or record was saved by someone else after the edit page was opened.
+
+    Nothing is saved: saving would silently undo their change. ``version`` is the current one,
+    for the page shown again with the user's answers.
+    """
+
+    def __init__(self, what: str, version: str) -> None:
+        super().__init__(
+            "submit",
+            f"This {what} was changed by someone else after you opened this page, so your "
+            f"changes have not been saved. Check the {what}’s current details, then save "
+            "your changes again",
+        )
+        self.version = version
+
+
+def edit_version(row: Subject | SharedRecord) -> str:
+    """What an edit page sends back to say which state of the subject or record it shows: the
+    time it was last saved (an edit stamps ``updated_at`` from the database clock)."""
+    return (row.updated_at or row.created_at).isoformat()
+
+
+def check_version(what: str, row: Subject | SharedRecord, sent: str | None) -> None:
+    """Refuse an edit made on a page opened before the row, locked by the caller, last changed.
+
+    :raises ChangedMeanwhile: when ``sent`` (the page's version) is not the row's.
+    """
+    if sent is not None and sent != edit_version(row):
+        raise ChangedMeanwhile(what, edit_version(row))
+
+
 class AlreadyAcknowledged(Exception):
     """Nothing to acknowledge: the actor may already open the subject (or has no grant to
     acknowledge). Raised to roll back the unit of work, which then shows nothing."""
@@ -143,6 +175,7 @@ def subject_for_edit(actor: Actor, *, subject_id: uuid.UUID) -> Subject:
 def edit_subject(actor: Actor, *, subject_id: uuid.UUID, command: SubjectCommand) -> None:
     """Change a subject; one ``ALTERATION`` event. Only the owner may lower its marking.
 
+    :raises ChangedMeanwhile: when the subject was saved after the edit page was opened.
     :raises Refused: for an unknown lead agency, an identifier in use or a lowered marking.
     """
     subject = repository.lock_subject(subject_id)
@@ -153,6 +186,7 @@ def edit_subject(actor: Actor, *, subject_id: uuid.UUID, command: SubjectCommand
     # The event carries the more restrictive of the old and new markings.
     target = subject_target(subject, marking=combine([current, proposed]))
     gate.authorize(actor, Permission.SUBJECT_WRITE, target, purpose=Purpose.EDIT)
+    check_version("subject", subject, command.version)
     if not may_remark(owner_of(actor.agency_id), current, proposed):
         raise Refused("classification", OWNER_ONLY_LOWERS)
     _check_answers(command, subject_id=subject.id)

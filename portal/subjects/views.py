@@ -21,7 +21,14 @@ from portal.access.policy import allows
 from portal.core.actor import current_actor
 from portal.db.transaction import transaction
 from portal.subjects import service
-from portal.subjects.forms import AcknowledgeForm, SubjectForm, add_error, load_command
+from portal.subjects.forms import (
+    AcknowledgeForm,
+    EditSubjectForm,
+    SubjectForm,
+    add_error,
+    load_command,
+    page_error,
+)
 from portal.subjects.schemas import CreateSubjectSchema, EditSubjectSchema, SubjectCommand
 
 bp = Blueprint("subjects", __name__)
@@ -84,12 +91,15 @@ def show_subject(subject_id: uuid.UUID) -> ResponseReturnValue:
 @bp.route("/subjects/<uuid:subject_id>/edit", methods=["GET", "POST"])
 @requires(Permission.SUBJECT_WRITE)
 def edit_subject(subject_id: uuid.UUID) -> ResponseReturnValue:
-    form = SubjectForm()
+    form = EditSubjectForm()
     command = _command(form, EditSubjectSchema())
     if command is not None:
         try:
             with transaction():
                 service.edit_subject(current_actor(), subject_id=subject_id, command=command)
+        except service.ChangedMeanwhile as changed:
+            page_error(form, changed.message)
+            form.version.data = changed.version  # sent again, the answers are saved
         except service.Refused as refused:
             add_error(form, refused.field, refused.message)
         else:
@@ -100,6 +110,7 @@ def edit_subject(subject_id: uuid.UUID) -> ResponseReturnValue:
         form.set_agencies(service.agency_choices(current_actor()))
         if not form.is_submitted():
             form.fill(subject)
+            form.version.data = service.edit_version(subject)
         marking = form.entered_banner(stored=subject.marking)
         page = render_template("subjects/edit.html", form=form, subject=subject, marking=marking)
     return page
