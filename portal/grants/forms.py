@@ -171,6 +171,8 @@ class ReasonForm(FlaskForm):  # type: ignore[misc]
 
 class LaoForm(FlaskForm):  # type: ignore[misc]
     kind = HiddenField()
+    #: Which saved state of the list the page shows, sent back to catch a change made since.
+    version = HiddenField()
     members = TextAreaField(
         "People on this list",
         widget=GovTextArea(),

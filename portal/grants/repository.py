@@ -197,10 +197,19 @@ def lao_members(subject_id: uuid.UUID) -> dict[str, list[Person]]:
     return members
 
 
+def lock_lao_lists(subject_id: uuid.UUID) -> None:
+    """Lock the subject row (``FOR NO KEY UPDATE``, until the caller's transaction ends) before
+    reading its lists to change one: lists saved at the same moment are saved one after the
+    other, each knowing what the one before it saved."""
+    db.session.execute(
+        select(Subject.id).where(Subject.id == subject_id).with_for_update(key_share=True)
+    )
+
+
 def replace_lao_list(
     subject_id: uuid.UUID, kind: str, *, user_ids: Sequence[uuid.UUID], message: str | None
 ) -> None:
-    """Replace one list; a list without members is removed."""
+    """Replace one list; a list without members is removed (after :func:`lock_lao_lists`)."""
     db.session.execute(
         delete(LaoMember).where(LaoMember.subject_id == subject_id, LaoMember.kind == kind)
     )

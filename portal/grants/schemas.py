@@ -96,6 +96,8 @@ class LaoCommand:
     kind: str
     member_emails: tuple[str, ...]
     message: str | None
+    #: Which saved state of the list the page showed (see :func:`portal.grants.lao.list_version`).
+    version: str | None = None
 
 
 # --- Field helpers --------------------------------------------------------------------------
@@ -339,6 +341,7 @@ class LaoListSchema(InputSchema):
     )
     members = _text(None, MEMBERS_TEXT_MAX, "the list of people")
     message = _text(None, MESSAGE_MAX, "the message")
+    version = fields.String(load_default=None, validate=validate.Length(max=64))
 
     @validates_schema
     def members_shape(self, data: Mapping[str, Any], **_: Any) -> None:
@@ -366,6 +369,7 @@ class LaoListSchema(InputSchema):
             kind=data["kind"],
             member_emails=tuple(dict.fromkeys(_emails(data.get("members")))),
             message=data.get("message"),
+            version=data.get("version"),
         )
 
 

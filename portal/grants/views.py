@@ -45,7 +45,7 @@ from portal.grants.schemas import (
     RequestAccessSchema,
     RequestCommand,
 )
-from portal.users.forms import add_error, load_command
+from portal.users.forms import add_error, load_command, page_error
 
 bp = Blueprint("grants", __name__)
 
@@ -261,6 +261,9 @@ def access_lists(subject_id: uuid.UUID) -> ResponseReturnValue:
         try:
             with transaction():
                 lao.set_lao_list(current_actor(), subject_id=subject_id, command=command)
+        except lao.ChangedMeanwhile as changed:
+            page_error(form, changed.message)
+            form.version.data = changed.version  # sent again, the answers are saved
         except service.Refused as refused:
             add_error(form, refused.field, refused.message)
         else:
@@ -274,6 +277,7 @@ def access_lists(subject_id: uuid.UUID) -> ResponseReturnValue:
                 lao_form.kind.data = kind
                 lao_form.members.data = "\n".join(p.email for p in shown.members)
                 lao_form.message.data = shown.message
+                lao_form.version.data = shown.version
         html = render_template("grants/access_lists.html", page=page, forms=forms, form=form)
     return html
 
