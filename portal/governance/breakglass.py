@@ -37,6 +37,7 @@ from portal.governance.service import require
 from portal.records.repository import list_records_for_subject
 from portal.subjects.repository import find_subject
 from portal.subjects.service import stored_marking
+from portal.users.models import User
 
 MIN_REASON = 20
 MAX_REASON = 2000
@@ -92,7 +93,8 @@ def check_may_break_glass(actor: Actor, subject_id: uuid.UUID) -> None:
 
     :raises AccessDenied: no permission, no such subject, or refused for another reason than
         the lack of a grant (exclusion, restriction, clearance).
-    :raises AlreadyAllowed: the actor can open it already.
+    :raises AlreadyAllowed: the actor can open it already, or has an emergency window on it
+        open now (a second window would be a second emergency, event and alert for one).
     """
     require(actor, Permission.BREAK_GLASS, subject_id=subject_id)
     outcome, _ = _decision(actor, subject_id)
@@ -103,14 +105,27 @@ def check_may_break_glass(actor: Actor, subject_id: uuid.UUID) -> None:
         raise AccessDenied(
             reason, actor=actor, permission=Permission.BREAK_GLASS, subject_id=subject_id
         )
+    window = access_facts.break_glass_window(
+        user_id=actor.user_id, subject_id=subject_id, now=db_now()
+    )
+    if window is not None:
+        raise AlreadyAllowed()
 
 
 def break_glass(actor: Actor, subject_id: uuid.UUID, *, reason: str) -> datetime:
     """Open an emergency window; writes the window, ``BREAK_GLASS`` and an alert in the
     caller's transaction. Returns when the window ends.
 
+    The actor's account row is locked first (``FOR NO KEY UPDATE``, until the caller's
+    transaction ends), so the same request sent twice at once (a double click) opens one
+    window: the second finds it open and is sent to the subject.
+
     :raises ReasonRefused: for a reason shorter than 20 characters (nothing written).
+    :raises AlreadyAllowed: when the actor may open the subject already (a window is open).
     """
+    db.session.execute(
+        select(User.id).where(User.id == actor.user_id).with_for_update(key_share=True)
+    )
     check_may_break_glass(actor, subject_id)
     reason = " ".join(reason.split())
     if len(reason) < MIN_REASON:
