@@ -22,6 +22,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from marshmallow import Schema, ValidationError
 from wtforms import (
+    HiddenField,
     PasswordField,
     RadioField,
     SelectChoice,
@@ -104,6 +105,8 @@ class SetPasswordForm(FlaskForm):  # type: ignore[misc]
 class ChangeRolesForm(FlaskForm):  # type: ignore[misc]
     roles = _roles_field()
     clearance = _clearance_field()
+    #: Which roles and clearance the page shows, sent back to catch a change made since.
+    version = HiddenField()
     submit = SubmitField("Save changes", widget=GovSubmitInput())
 
 

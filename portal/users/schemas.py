@@ -52,6 +52,8 @@ class SetPasswordCommand:
 class ChangeRolesCommand:
     roles: frozenset[Role]
     clearance: Clearance
+    #: Which roles and clearance the page showed (see :func:`portal.users.service.roles_version`).
+    version: str | None = None
 
 
 def _no_control_characters(value: str) -> None:
@@ -204,7 +206,12 @@ class SetPasswordSchema(_NewPasswordSchema):
 class ChangeRolesSchema(_InputSchema):
     roles = _roles_field()
     clearance = _clearance_field()
+    version = fields.String(load_default=None, validate=validate.Length(max=64))
 
     @post_load
     def to_command(self, data: dict[str, Any], **_: Any) -> ChangeRolesCommand:
-        return ChangeRolesCommand(roles=frozenset(data["roles"]), clearance=data["clearance"])
+        return ChangeRolesCommand(
+            roles=frozenset(data["roles"]),
+            clearance=data["clearance"],
+            version=data.get("version"),
+        )

@@ -9,6 +9,7 @@ so two administrators cannot take each other's administration away at the same m
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +44,12 @@ OWN_ACCOUNT_RESET = (
 FEDERATED_ACCOUNT = (
     "This user signs in through their agency's sign-in service and has no password here"
 )
+ALREADY_DISABLED = "This account is already disabled"
+ALREADY_ACTIVE = "This account can already sign in"
+ROLES_CHANGED_MEANWHILE = (
+    "This user's roles or clearance were changed by someone else after you opened this page, "
+    "so your changes have not been saved. Check the roles and clearance shown, then save again"
+)
 ONLY_WAY_IN = (
     "This is the only way this user signs in: they have no password here. "
     "To stop them signing in, disable the account"
@@ -56,6 +63,24 @@ class Refused(Exception):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+class RolesChangedMeanwhile(Refused):
+    """The roles page was opened before someone else changed the user's roles or clearance.
+
+    Nothing is saved: saving would silently undo their change. ``version`` is the current one,
+    for the page shown again with the administrator's answers.
+    """
+
+    def __init__(self, version: str) -> None:
+        super().__init__("submit", ROLES_CHANGED_MEANWHILE)
+        self.version = version
+
+
+def roles_version(user: User) -> str:
+    """What the roles page sends back to say which roles and clearance it showed."""
+    text = ",".join([*sorted(role.value for role in user.roles), user.clearance])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -166,9 +191,12 @@ def create_user(actor: Actor, *, command: CreateUserCommand, settings: Settings)
 def change_roles(actor: Actor, *, user_id: uuid.UUID, command: ChangeRolesCommand) -> None:
     """Set a user's roles and clearance; they apply from the user's next request.
 
+    :raises RolesChangedMeanwhile: when they changed after the page was opened.
     :raises Refused: when administrators would remove their own administrator role.
     """
     user = _lock_user_to_change(actor, user_id)
+    if command.version is not None and command.version != roles_version(user):
+        raise RolesChangedMeanwhile(roles_version(user))
     if policy.would_lock_out_self(
         actor_user_id=actor.user_id,
         target_user_id=user.id,
@@ -191,9 +219,12 @@ def change_roles(actor: Actor, *, user_id: uuid.UUID, command: ChangeRolesComman
 def disable_user(actor: Actor, *, user_id: uuid.UUID) -> int:
     """Disable an account and end every one of its sessions; returns how many ended.
 
-    :raises Refused: when administrators would disable themselves.
+    :raises Refused: when administrators would disable themselves, or the account is
+        disabled already (a second click writes no second change).
     """
     user = _lock_user_to_change(actor, user_id)
+    if not user.is_active:
+        raise Refused("status", ALREADY_DISABLED)
     if policy.would_lock_out_self(
         actor_user_id=actor.user_id,
         target_user_id=user.id,
@@ -212,8 +243,13 @@ def disable_user(actor: Actor, *, user_id: uuid.UUID) -> int:
 
 
 def enable_user(actor: Actor, *, user_id: uuid.UUID) -> None:
-    """Let a disabled account sign in again (its old sessions stay ended)."""
+    """Let a disabled account sign in again (its old sessions stay ended).
+
+    :raises Refused: when the account is not disabled (a second click writes no second change).
+    """
     user = _lock_user_to_change(actor, user_id)
+    if user.is_active:
+        raise Refused("status", ALREADY_ACTIVE)
     user.status = UserStatus.ACTIVE.value
     recorder.record(events.user_changed(actor, user_id=user.id, reason="enabled"))
 

@@ -25,6 +25,7 @@ from portal.users.forms import (
     SetPasswordForm,
     add_error,
     load_command,
+    page_error,
 )
 from portal.users.schemas import (
     ChangeRolesCommand,
@@ -113,6 +114,9 @@ def change_roles(user_id: uuid.UUID) -> ResponseReturnValue:
         try:
             with transaction():
                 service.change_roles(current_actor(), user_id=user_id, command=command)
+        except service.RolesChangedMeanwhile as changed:
+            page_error(form, changed.message)
+            form.version.data = changed.version  # sent again, the answers are saved
         except service.Refused as refused:
             add_error(form, refused.field, refused.message)
         else:
@@ -123,6 +127,7 @@ def change_roles(user_id: uuid.UUID) -> ResponseReturnValue:
         if not form.is_submitted():
             form.roles.data = [role.value for role in sorted(user.roles)]
             form.clearance.data = user.clearance
+            form.version.data = service.roles_version(user)
         page = render_template("users/roles.html", form=form, user=user)
     return page
 
