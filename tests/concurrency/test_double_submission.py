@@ -31,7 +31,10 @@ from portal.subjects import repository as subjects_repository
 from portal.subjects.models import Subject
 from tests.concurrency.races import hidden_fields, opened_form, run_together, wait_after
 from tests.helpers import csrf_token
+from tests.integration.access.world import Sharing, events_after
 from tests.integration.csods.support import BASE, CsodsWorld, application_answers, error_messages
+from tests.integration.grants.test_grant_pages import browser as world_browser
+from tests.integration.grants.test_grant_pages import grant_answers, grants_of
 from tests.integration.meetings.conftest import MeetingWorld
 from tests.integration.records.test_create_record import answers as record_answers
 from tests.integration.subjects.sharing import OFFICIAL, World
@@ -49,8 +52,8 @@ def _count(app: Any, statement: Any) -> int:
         return found
 
 
-def _events(world: World, kind: str) -> list[Any]:
-    return [e for e in world.events() if e.event_type == kind]
+def _events(world: World | Sharing, kind: str) -> list[Any]:
+    return [e for e in events_after(world.app, 0) if e.event_type == kind]
 
 
 def _post(client: Any, path: str, data: dict[str, Any]) -> Any:
@@ -172,6 +175,63 @@ def _lao_form(client: Any, path: str) -> dict[str, str]:
     page = client.get(path).get_data(as_text=True)
     [form] = [f for f in page.split("<form")[1:] if 'name="kind" value="EXCLUSION"' in f]
     return hidden_fields(form.split("</form>", 1)[0])
+
+
+def _request_answers(world: Sharing) -> dict[str, Any]:
+    answers = {
+        key: value
+        for key, value in grant_answers(world).items()
+        if key not in ("grantee_agency_id", "grantee_user_email", "scope", "record_id")
+    }
+    return {**answers, "identifier_kind": "pnc_id", "identifier": "12/345678A"}
+
+
+def test_access_request_sent_twice_is_one_request(
+    app: Any, factories: Any, make_client: Any
+) -> None:
+    """A double click on "Request access": one pending request for the owner to decide, one
+    GRANT_CHANGED event, and the same answer to both clicks (it made two requests)."""
+    world = Sharing(app, factories)
+    subject_id = world.subject(pnc_id="12/345678A")
+    worker = world_browser(world, world.people["csc"], make_client)
+    form = {**_request_answers(world), "csrf_token": csrf_token(worker, "/grants/request")}
+
+    first, second = (
+        worker.post("/grants/request", data=form),
+        worker.post("/grants/request", data=form),
+    )
+
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert first.headers["Location"] == second.headers["Location"]
+    assert [g.status for g in grants_of(app, subject_id)] == ["REQUESTED"]
+    assert len(_events(world, "GRANT_CHANGED")) == 1
+
+
+def test_access_request_sent_twice_at_once_is_one_request(
+    app: Any,
+    factories: Any,
+    make_client: Any,
+    clock: ShiftedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = Sharing(app, factories)
+    subject_id = world.subject(pnc_id="12/345678A")
+    workers = []
+    for _ in range(2):
+        clock.advance(NEXT_STEP)
+        workers.append(world_browser(world, world.people["csc"], make_client))
+    forms = [
+        {**_request_answers(world), "csrf_token": csrf_token(w, "/grants/request")} for w in workers
+    ]
+    wait_after(monkeypatch, grants_repository, "find_subject_by_identifier")
+
+    responses = run_together(
+        [_post(w, "/grants/request", f) for w, f in zip(workers, forms, strict=True)]
+    )
+
+    assert [r.status_code for r in responses] == [302, 302]
+    assert [g.status for g in grants_of(app, subject_id)] == ["REQUESTED"]
+    assert len(_events(world, "GRANT_CHANGED")) == 1
 
 
 def test_break_glass_sent_twice_opens_one_window(
