@@ -95,7 +95,7 @@ def set_lao_list(actor: Actor, *, subject_id: uuid.UUID, command: LaoCommand) ->
         purpose=Purpose.EDIT,
         justification=None,
     )
-    repository.lock_lao_lists(subject.id)
+    repository.lock_subject(subject.id)
     current = list_version(*_stored_lists(subject.id)[command.kind])
     if command.version is not None and command.version != current:
         raise ChangedMeanwhile("list", current)

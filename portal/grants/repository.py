@@ -67,6 +67,28 @@ def list_grants_for_subject(subject_id: uuid.UUID) -> Sequence[AccessGrant]:
     )
 
 
+def same_request_pending(request: AccessGrant) -> bool:
+    """Whether the same person's request for the subject, on the same terms, is still pending
+    (the same form sent twice)."""
+    return bool(
+        db.session.execute(
+            select(
+                exists().where(
+                    AccessGrant.subject_id == request.subject_id,
+                    AccessGrant.requested_by_id == request.requested_by_id,
+                    AccessGrant.status == GrantStatus.REQUESTED.value,
+                    AccessGrant.view_profile == request.view_profile,
+                    AccessGrant.legal_gateway == request.legal_gateway,
+                    AccessGrant.dp_condition == request.dp_condition,
+                    AccessGrant.justification == request.justification,
+                    AccessGrant.isa_reference == request.isa_reference,
+                    AccessGrant.expires_at == request.expires_at,
+                )
+            )
+        ).scalar()
+    )
+
+
 def is_renewed(grant_id: uuid.UUID) -> bool:
     return bool(
         db.session.execute(select(exists().where(AccessGrant.renews_id == grant_id))).scalar()
@@ -197,10 +219,11 @@ def lao_members(subject_id: uuid.UUID) -> dict[str, list[Person]]:
     return members
 
 
-def lock_lao_lists(subject_id: uuid.UUID) -> None:
+def lock_subject(subject_id: uuid.UUID) -> None:
     """Lock the subject row (``FOR NO KEY UPDATE``, until the caller's transaction ends) before
-    reading its lists to change one: lists saved at the same moment are saved one after the
-    other, each knowing what the one before it saved."""
+    reading its LAO lists to change one, or its pending requests to add one: lists saved, or
+    requests sent, at the same moment are judged one after the other, each knowing what the
+    one before it wrote. (Inserting rows that refer to the subject is not held up.)"""
     db.session.execute(
         select(Subject.id).where(Subject.id == subject_id).with_for_update(key_share=True)
     )

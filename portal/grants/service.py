@@ -225,7 +225,8 @@ def request_access(actor: Actor, *, command: RequestCommand) -> None:
     """A partner asks the owning agency for access to a subject they can identify.
 
     When no subject has the identifier, nothing is written and nothing says so: the answer is
-    the same either way, so the form cannot be used to find out who is in the portal.
+    the same either way, so the form cannot be used to find out who is in the portal. Nor when
+    the same request is already pending (the form sent twice): the owner gets one to decide.
 
     :raises AccessDenied: when the actor may not request access to this subject.
     :raises Refused: for a window that cannot be accepted.
@@ -255,6 +256,9 @@ def request_access(actor: Actor, *, command: RequestCommand) -> None:
         created_at=now,
     )
     _check(actor, GrantChange.REQUESTED, grant)
+    repository.lock_subject(subject.id)
+    if repository.same_request_pending(grant):
+        return
     repository.add_grant(grant)
     _record_change(actor, GrantChange.REQUESTED, grant)
 
