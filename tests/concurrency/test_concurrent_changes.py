@@ -29,6 +29,8 @@ from portal.csods import repository as csods_repository
 from portal.csods.models import CsodsDecision
 from portal.db.transaction import transaction
 from portal.extensions import db
+from portal.governance import alerts as governance_alerts
+from portal.governance.models import Alert, AlertDisposition
 from portal.grants import repository as grants_repository
 from portal.grants import service
 from portal.grants.schemas import ApproveCommand, GrantTerms, ReasonCommand, RenewCommand
@@ -41,6 +43,7 @@ from tests.integration.access.world import Sharing, head_seq
 from tests.integration.csods.support import BASE, DISCLOSE, CsodsWorld, record, walk_to_forum
 from tests.integration.meetings.conftest import MeetingWorld, acknowledge, distributed_meeting
 from tests.integration.meetings.conftest import post as meetings_post
+from tests.integration.subjects.sharing import World
 from tests.security.conftest import NEXT_STEP
 
 
@@ -344,6 +347,83 @@ def test_roles_saved_from_a_page_opened_before_another_change_are_refused(
         assert user.roles == frozenset({Role.MOSOVO_OFFICER, Role.IG_OFFICER})
         db.session.remove()
     assert _user_changes(app, member.id) == ["roles_changed"]
+
+
+def _alert_with_reviewers(
+    app: Flask, factories: Any, make_client: Any, clock: ShiftedClock
+) -> tuple[uuid.UUID, list[Any]]:
+    """A break-glass alert waiting for review, and two IG officers signed in."""
+    world = World(app, factories)
+    subject_id = world.subject()
+    partner = world.browser(world.people["csc"], make_client)
+    path = f"/governance/break-glass/{subject_id}"
+    reason = {"reason": "Child reported missing tonight; address needed now"}
+    assert (
+        partner.post(path, data={**reason, "csrf_token": csrf_token(partner, path)}).status_code
+        == 302
+    )
+    with app.app_context():
+        alert_id = db.session.execute(select(Alert.id)).scalar_one()
+        db.session.remove()
+    reviewers = []
+    for _ in range(2):
+        clock.advance(NEXT_STEP)
+        officer = factories.user(agency=world.police, roles=(Role.IG_OFFICER,))
+        reviewers.append(world.browser(officer, make_client))
+    return alert_id, reviewers
+
+
+def _decisions(app: Flask) -> list[str]:
+    with app.app_context():
+        outcomes = db.session.execute(select(AlertDisposition.outcome)).scalars().all()
+        db.session.remove()
+    return list(outcomes)
+
+
+def test_alert_decision_sent_twice_is_recorded_once(
+    app: Flask, factories: Any, make_client: Any, clock: ShiftedClock
+) -> None:
+    """A double click on "Record decision": one decision, one LOG_READ; the second is told the
+    alert was decided after the page was opened (it recorded the decision twice, both "latest",
+    so which one the queue showed was a matter of chance)."""
+    alert_id, (reviewer, _) = _alert_with_reviewers(app, factories, make_client, clock)
+    path = f"/governance/alerts/{alert_id}"
+    form = {
+        "outcome": "JUSTIFIED",
+        "notes": "Duty rota confirms the call-out",
+        **opened_form(reviewer, path),
+    }
+
+    first, second = reviewer.post(path, data=form), reviewer.post(path, data=form)
+
+    assert (first.status_code, second.status_code) == (302, 400)
+    assert "decided by someone else" in second.get_data(as_text=True)
+    assert _decisions(app) == ["JUSTIFIED"]
+
+
+def test_alert_decided_by_two_reviewers_at_once_keeps_one_decision(
+    app: Flask,
+    factories: Any,
+    make_client: Any,
+    clock: ShiftedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two IG officers decide the same alert at once, differently: one decision is recorded, the
+    other officer is told and shown it (both were recorded as the latest decision)."""
+    alert_id, reviewers = _alert_with_reviewers(app, factories, make_client, clock)
+    path = f"/governance/alerts/{alert_id}"
+    forms = [
+        {"outcome": outcome, "notes": "Checked against the duty rota", **opened_form(r, path)}
+        for r, outcome in zip(reviewers, ("JUSTIFIED", "BREACH"), strict=True)
+    ]
+    wait_after(monkeypatch, governance_alerts, "alert_for_review")
+
+    responses = run_together(
+        [lambda r=r, f=f: r.post(path, data=f) for r, f in zip(reviewers, forms, strict=True)]
+    )
+
+    assert sorted(r.status_code for r in responses) == [302, 400]
+    assert len(_decisions(app)) == 1
 
 
 @pytest.mark.xfail(
