@@ -376,6 +376,25 @@ class DispositionRefused(ValueError):
         self.message = message
 
 
+class DecidedMeanwhile(DispositionRefused):
+    """The alert was decided after the page was opened (by someone else, or by a click already
+    sent): recording this decision would supersede one its reviewer never saw. ``version`` is
+    the current one, for the page shown again with the reviewer's answers."""
+
+    def __init__(self, version: str) -> None:
+        super().__init__(
+            "submit",
+            "This alert was decided by someone else after you opened this page, so your "
+            "decision has not been recorded. Check the decision shown, then record yours again",
+        )
+        self.version = version
+
+
+def decision_version(item: AlertItem) -> str:
+    """What the review page sends back to say which decision (if any) it showed."""
+    return item.disposition_id.hex if item.disposition_id else "undecided"
+
+
 def alert_for_review(actor: Actor, alert_id: uuid.UUID) -> AlertItem:
     """One alert with its latest decision (nothing recorded: the queue read is).
 
@@ -390,16 +409,26 @@ def alert_for_review(actor: Actor, alert_id: uuid.UUID) -> AlertItem:
     return _item(alert, latest, directory.names_for(db.session(), people, []), actor)
 
 
-def dispose(actor: Actor, alert_id: uuid.UUID, *, outcome: str, notes: str) -> uuid.UUID:
+def dispose(
+    actor: Actor, alert_id: uuid.UUID, *, outcome: str, notes: str, seen: str = ""
+) -> uuid.UUID:
     """Record a decision on an alert, superseding the latest one; records ``LOG_READ``
     (reason ``alert_disposed``) in the same transaction. Returns the disposition's id.
 
+    The alert row is locked first (``FOR NO KEY UPDATE``, until the caller's transaction ends),
+    so decisions sent at the same moment are recorded one after the other; ``seen`` (the
+    page's :func:`decision_version`, when it sent one) must still be the latest decision.
+
     :raises AccessDenied: for non-reviewers and unknown alerts.
+    :raises DecidedMeanwhile: when the alert was decided after the page was opened.
     :raises DispositionRefused: for one's own alert, no outcome, or notes too short.
     """
+    db.session.execute(select(Alert.id).where(Alert.id == alert_id).with_for_update(key_share=True))
     item = alert_for_review(actor, alert_id)
     if item.own:
         raise DispositionRefused("outcome", "You cannot review an alert about your own access")
+    if seen and seen != decision_version(item):
+        raise DecidedMeanwhile(decision_version(item))
     if outcome not in Disposition.__members__:
         raise DispositionRefused("outcome", "Choose justified, needs follow-up or breach")
     notes = notes.strip()

@@ -16,7 +16,15 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import RadioField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import ValidationError
 
 from portal.audit.events import EventType
@@ -187,6 +195,8 @@ class DispositionForm(FlaskForm):  # type: ignore[misc]
         widget=GovTextArea(),
         description="What you checked and why you decided this. Do not include case details",
     )
+    #: Which decision (if any) the page shows, sent back to catch one recorded since.
+    version = HiddenField()
     submit = SubmitField("Record decision", widget=GovSubmitInput())
 
 

@@ -188,9 +188,12 @@ def alert_review(alert_id: uuid.UUID) -> ResponseReturnValue:
                         alert_id,
                         outcome=form.outcome.data or "",
                         notes=form.notes.data or "",
+                        seen=form.version.data or "",
                     )
             except alerts.DispositionRefused as refused:
                 getattr(form, refused.field).errors = [refused.message]
+                if isinstance(refused, alerts.DecidedMeanwhile):
+                    form.version.data = refused.version  # sent again, the decision is recorded
                 status = 400
             else:
                 flash(DISPOSED, "success")
@@ -199,6 +202,8 @@ def alert_review(alert_id: uuid.UUID) -> ResponseReturnValue:
             status = 400
     with transaction():
         item = alerts.alert_for_review(actor, alert_id)
+        if not form.is_submitted():
+            form.version.data = alerts.decision_version(item)
         page = render_template("governance/alert.html", form=form, item=item, marking=IG_MARKING)
     return page, status
 
