@@ -216,6 +216,28 @@ class ActionPage:
     may_progress: bool
     may_close: bool
     marking: str
+    #: Which state of the action the page shows, sent back with progress.
+    version: str
+
+
+class ChangedMeanwhile(Refused):
+    """Progress was recorded on the action after the page was opened (by someone else, or by
+    a click already sent): recording this too would repeat or contradict what the user never
+    saw. Nothing is recorded."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "submit",
+            "Progress on this action was recorded after you opened this page, so your update "
+            "has not been recorded. Check the updates shown, then record yours again if it is "
+            "still needed",
+        )
+
+
+def progress_version(action: MeetingAction) -> str:
+    """The state of an action a page shows: when progress was last recorded (each update
+    stamps ``updated_at`` from the database clock), or when it was raised."""
+    return (action.updated_at or action.created_at).isoformat()
 
 
 def _find(actor: Actor, action_id: uuid.UUID, *, lock: bool) -> tuple[MeetingAction, Meeting]:
@@ -302,6 +324,7 @@ def _page(actor: Actor, action: MeetingAction, meeting: Meeting) -> ActionPage:
         may_progress=may_progress,
         may_close=may_close,
         marking=Marking.from_json(action.marking).banner,
+        version=progress_version(action),
     )
 
 
@@ -312,6 +335,7 @@ def record_progress(actor: Actor, *, action_id: uuid.UUID, command: ProgressComm
     :raises AccessDenied: for anyone but the action's agency (progress) or the meeting
         owner's co-ordinators (superseded, cancelled), or without a live grant.
     :raises Refused: for a move the state machine refuses, or a missing update or reason.
+    :raises ChangedMeanwhile: when ``command.version`` is not the action's (locked) state.
     """
     action, meeting = _find(actor, action_id, lock=True)
     chair_move = command.status in rules.CHAIR_MOVES
@@ -337,6 +361,8 @@ def record_progress(actor: Actor, *, action_id: uuid.UUID, command: ProgressComm
             _refuse(actor, action, "outside_scope", permission)
         if not repository.action_received(action.id, actor.agency_id):
             _refuse(actor, action, "minutes_not_distributed", permission)
+    if command.version is not None and command.version != progress_version(action):
+        raise ChangedMeanwhile()
     problem = rules.move_refusal(action.status, command.status, command.note_html, chair=chair_move)
     if problem is not None:
         raise Refused(*problem)

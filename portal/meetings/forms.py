@@ -17,6 +17,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import (
     BooleanField,
+    HiddenField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -196,6 +197,8 @@ class ActionForm(FlaskForm):  # type: ignore[misc]
 
 
 class ProgressForm(FlaskForm):  # type: ignore[misc]
+    #: Which state of the action the page shows, sent back to catch progress recorded since.
+    version = HiddenField()
     status = _radio("Status", {**PROGRESS_STATUSES, **CHAIR_STATUSES})
     note = TextAreaField(
         "Update",

@@ -349,6 +349,9 @@ class ActionSchema(InputSchema):
 class ProgressCommand:
     status: str
     note_html: str
+    #: The state of the action the page showed (see ``actions.progress_version``); None from
+    #: a post without one, which is judged as before.
+    version: str | None = None
 
 
 class ProgressSchema(InputSchema):
@@ -356,10 +359,15 @@ class ProgressSchema(InputSchema):
 
     status = _choice("the action’s status", {**PROGRESS_STATUSES, **CHAIR_STATUSES})
     note = _text("an update", NOTE_MAX)
+    version = fields.String(load_default=None, validate=validate.Length(max=64))
 
     @post_load
     def _command(self, data: dict[str, Any], **_: Any) -> ProgressCommand:
-        return ProgressCommand(status=data["status"], note_html=_rich(data.get("note"), "note"))
+        return ProgressCommand(
+            status=data["status"],
+            note_html=_rich(data.get("note"), "note"),
+            version=data.get("version") or None,
+        )
 
 
 @dataclass(frozen=True)

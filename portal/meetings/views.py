@@ -285,6 +285,7 @@ def show_action(action_id: uuid.UUID) -> ResponseReturnValue:
         with transaction():
             view = actions.view_action(current_actor(), action_id=action_id)
             form.limit_to(progress=view.may_progress, chair=view.may_close)
+            form.version.data = view.version  # the page now shows this state
             page = render_template("meetings/action.html", view=view, form=form)
     except AcknowledgementRequired:
         with transaction():

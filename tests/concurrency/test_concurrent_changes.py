@@ -42,7 +42,6 @@ from tests.helpers import csrf_token, sign_in
 from tests.integration.access.world import Sharing, head_seq
 from tests.integration.csods.support import BASE, DISCLOSE, CsodsWorld, record, walk_to_forum
 from tests.integration.meetings.conftest import MeetingWorld, acknowledge, distributed_meeting
-from tests.integration.meetings.conftest import post as meetings_post
 from tests.integration.subjects.sharing import World
 from tests.security.conftest import NEXT_STEP
 
@@ -426,13 +425,6 @@ def test_alert_decided_by_two_reviewers_at_once_keeps_one_decision(
     assert len(_decisions(app)) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Reported, not fixed here: the action page's form (meetings forms and schemas) does not "
-        "say which status it showed, so the same progress sent twice is recorded twice"
-    ),
-)
 def test_action_progress_sent_twice_is_recorded_once(
     app: Flask, factories: Any, make_client: Any, clock: ShiftedClock
 ) -> None:
@@ -444,15 +436,52 @@ def test_action_progress_sent_twice_is_recorded_once(
     acknowledge(officer, subject_id)
     path = f"/actions/{owned['probation']}"
     form = {"status": "IN_PROGRESS", "note": "Home visit booked for Tuesday"}
+    page = opened_form(officer, path)  # both clicks send what this page holds
 
-    first = meetings_post(officer, path, form)
-    second = meetings_post(officer, path, form)
+    first = officer.post(path, data={**page, **form})
+    second = officer.post(path, data={**page, **form})
 
     assert first.status_code == 302
-    assert second.status_code in (200, 302, 409)
+    assert second.status_code == 200
+    assert "Progress on this action was recorded after you opened this page" in (
+        second.get_data(as_text=True)
+    )
     with app.app_context():
         updates = db.session.execute(
             select(func.count()).where(ActionUpdate.action_id == owned["probation"])
         ).scalar_one()
         db.session.remove()
     assert updates == 1
+
+
+def test_action_progress_from_two_people_at_once_records_one_and_tells_the_other(
+    app: Flask, factories: Any, make_client: Any, clock: ShiftedClock
+) -> None:
+    """Two probation officers, each on the action page opened before either sent, record
+    different progress: the first is recorded, the second is refused with a message saying
+    why (it was "select a status this action can move to", or recorded over the first)."""
+    mw = MeetingWorld(app, factories)
+    subject_id = mw.subject()
+    chair = mw.browser(mw.coordinator, make_client)
+    _, owned = distributed_meeting(mw, chair, subject_id)
+    colleague = factories.user(
+        agency=mw.partners["probation"], roles=(Role.PROBATION_OFFICER,), full_name="Pat Other"
+    )
+    officers = [mw.browser(u, make_client) for u in (mw.people["probation"], colleague)]
+    for officer in officers:
+        acknowledge(officer, subject_id)
+    path = f"/actions/{owned['probation']}"
+    pages = [opened_form(o, path) for o in officers]
+
+    done = officers[0].post(path, data={**pages[0], "status": "COMPLETED", "note": "Done"})
+    late = officers[1].post(path, data={**pages[1], "status": "IN_PROGRESS", "note": "Booked"})
+
+    assert done.status_code == 302
+    assert late.status_code == 200
+    assert "recorded after you opened this page" in late.get_data(as_text=True)
+    with app.app_context():
+        statuses = db.session.execute(
+            select(ActionUpdate.status_to).where(ActionUpdate.action_id == owned["probation"])
+        ).scalars()
+        assert list(statuses) == ["COMPLETED"]
+        db.session.remove()
