@@ -232,7 +232,7 @@ def lock_subject(subject_id: uuid.UUID) -> None:
 def replace_lao_list(
     subject_id: uuid.UUID, kind: str, *, user_ids: Sequence[uuid.UUID], message: str | None
 ) -> None:
-    """Replace one list; a list without members is removed (after :func:`lock_lao_lists`)."""
+    """Replace one list; a list without members is removed (after :func:`lock_subject`)."""
     db.session.execute(
         delete(LaoMember).where(LaoMember.subject_id == subject_id, LaoMember.kind == kind)
     )
