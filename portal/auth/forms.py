@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
 from wtforms import HiddenField, PasswordField, StringField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length
 
 from portal.auth.passwords import MAX_LENGTH
+from portal.core.widgets import SubmitButton
 
 
 class SignInForm(FlaskForm):  # type: ignore[misc]
@@ -22,7 +23,7 @@ class SignInForm(FlaskForm):  # type: ignore[misc]
         validators=[InputRequired("Enter your password"), Length(max=MAX_LENGTH)],
     )
     next = HiddenField()
-    submit = SubmitField("Continue", widget=GovSubmitInput())
+    submit = SubmitField("Continue", widget=SubmitButton())
 
 
 class SecurityCodeForm(FlaskForm):  # type: ignore[misc]
@@ -31,7 +32,7 @@ class SecurityCodeForm(FlaskForm):  # type: ignore[misc]
         widget=GovTextInput(),
         validators=[InputRequired("Enter the security code"), Length(max=12)],
     )
-    submit = SubmitField("Sign in", widget=GovSubmitInput())
+    submit = SubmitField("Sign in", widget=SubmitButton())
 
 
 class ChangePasswordForm(FlaskForm):  # type: ignore[misc]
@@ -53,4 +54,4 @@ class ChangePasswordForm(FlaskForm):  # type: ignore[misc]
             EqualTo("new_password", "Passwords must match"),
         ],
     )
-    submit = SubmitField("Change password", widget=GovSubmitInput())
+    submit = SubmitField("Change password", widget=SubmitButton())

@@ -8,12 +8,12 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovRadioInput,
     GovSelect,
-    GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
 from wtforms import RadioField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 
+from portal.core.widgets import SubmitButton
 from portal.csods.schemas import DEFAULT_DP_CONDITION, METHODS, YES_NO, part3_conditions
 from portal.csods.stages import CHANNELS, KNOWS, OUTCOME_LABELS
 from portal.subjects.forms import DatePartsField, load_command
@@ -65,7 +65,7 @@ class ChildForm(FlaskForm):  # type: ignore[misc]
     )
     mother_knows = _radio("Does the child’s mother know about the application?", KNOWS)
     father_knows = _radio("Does the child’s father know about the application?", KNOWS)
-    submit = SubmitField("Add child", widget=GovSubmitInput())
+    submit = SubmitField("Add child", widget=SubmitButton())
 
 
 class ApplicationForm(ChildForm):
@@ -96,16 +96,16 @@ class ApplicationForm(ChildForm):
     subject_relationship_to_applicant = _text(
         "Subject’s relationship to the applicant", "For example, partner, friend, neighbour"
     )
-    submit = SubmitField("Record application", widget=GovSubmitInput())
+    submit = SubmitField("Record application", widget=SubmitButton())
 
 
 class EmptyForm(FlaskForm):  # type: ignore[misc]
-    submit = SubmitField("Confirm", widget=GovSubmitInput())
+    submit = SubmitField("Confirm", widget=SubmitButton())
 
 
 class NoteForm(FlaskForm):  # type: ignore[misc]
     note = _area("Note (optional)")
-    submit = SubmitField("Close the application", widget=GovSubmitInput())
+    submit = SubmitField("Close the application", widget=SubmitButton())
 
 
 class ScopeForm(FlaskForm):  # type: ignore[misc]
@@ -114,7 +114,7 @@ class ScopeForm(FlaskForm):  # type: ignore[misc]
     explanation = _area(
         "Explanation given to the applicant (if not in scope)", "Include what else they may do"
     )
-    submit = SubmitField("Record the scope decision", widget=GovSubmitInput())
+    submit = SubmitField("Record the scope decision", widget=SubmitButton())
 
 
 class InterviewForm(FlaskForm):  # type: ignore[misc]
@@ -129,7 +129,7 @@ class InterviewForm(FlaskForm):  # type: ignore[misc]
         "Relationship evidence seen", "The type only, e.g. birth certificate"
     )
     notes = _area("Interview notes", "If not verified, say why")
-    submit = SubmitField("Record the interview", widget=GovSubmitInput())
+    submit = SubmitField("Record the interview", widget=SubmitButton())
 
 
 class RiskAssessmentForm(FlaskForm):  # type: ignore[misc]
@@ -138,7 +138,7 @@ class RiskAssessmentForm(FlaskForm):  # type: ignore[misc]
         "One agency per line: the agency, a colon, then its answer",
     )
     summary = _area("Risk assessment")
-    submit = SubmitField("Complete the risk assessment", widget=GovSubmitInput())
+    submit = SubmitField("Complete the risk assessment", widget=SubmitButton())
 
 
 class DecisionForm(FlaskForm):  # type: ignore[misc]
@@ -164,7 +164,7 @@ class DecisionForm(FlaskForm):  # type: ignore[misc]
     safety_plan = _area("Safety plan")
     referrals = _area("Referrals and other safeguarding action")
     non_disclosure_reasons = _area("Reasons for not disclosing (for no disclosure)")
-    submit = SubmitField("Record the decision", widget=GovSubmitInput())
+    submit = SubmitField("Record the decision", widget=SubmitButton())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -185,15 +185,15 @@ class DeliveryForm(FlaskForm):  # type: ignore[misc]
     )
     undertaking_signed_on = _date("Date the undertaking was signed")
     note = _area("Who was told, and what was said or sent")
-    submit = SubmitField("Record", widget=GovSubmitInput())
+    submit = SubmitField("Record", widget=SubmitButton())
 
 
 class PauseForm(FlaskForm):  # type: ignore[misc]
     reason = _area("Exceptional circumstances", "Why the target clock must stop")
-    submit = SubmitField("Pause the clock", widget=GovSubmitInput())
+    submit = SubmitField("Pause the clock", widget=SubmitButton())
 
 
 class ReferralForm(FlaskForm):  # type: ignore[misc]
     referred_to = _text("Referred to", "For example, children’s social care MASH")
     risk = _area("The immediate risk")
-    submit = SubmitField("Open the safeguarding referral", widget=GovSubmitInput())
+    submit = SubmitField("Open the safeguarding referral", widget=SubmitButton())

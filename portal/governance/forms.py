@@ -12,7 +12,6 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovRadioInput,
     GovSelect,
-    GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
@@ -30,6 +29,7 @@ from wtforms.validators import ValidationError
 from portal.audit.events import EventType
 from portal.core import lawful_basis
 from portal.core.inputs import LATEST_YEAR, has_control_characters
+from portal.core.widgets import SubmitButton
 from portal.governance.search import BadCursor, Cursor, LogFilters
 
 UK = ZoneInfo("Europe/London")
@@ -99,7 +99,7 @@ class SearchForm(FlaskForm):  # type: ignore[misc]
     date_to = StringField(
         "To", widget=GovTextInput(), description="The last day (UK time), for example 2026-11-30"
     )
-    submit = SubmitField("Search", widget=GovSubmitInput())
+    submit = SubmitField("Search", widget=SubmitButton())
 
     def set_people(
         self, users: Iterable[tuple[str, str]], agencies: Iterable[tuple[str, str]]
@@ -197,7 +197,7 @@ class DispositionForm(FlaskForm):  # type: ignore[misc]
     )
     #: Which decision (if any) the page shows, sent back to catch one recorded since.
     version = HiddenField()
-    submit = SubmitField("Record decision", widget=GovSubmitInput())
+    submit = SubmitField("Record decision", widget=SubmitButton())
 
 
 class BreakGlassForm(FlaskForm):  # type: ignore[misc]
@@ -207,7 +207,7 @@ class BreakGlassForm(FlaskForm):  # type: ignore[misc]
         description="At least 20 characters. Your reason, your name and every page you open are "
         "recorded and reviewed by information governance",
     )
-    submit = SubmitField("Open in an emergency", widget=GovSubmitInput())
+    submit = SubmitField("Open in an emergency", widget=SubmitButton())
 
 
 class ExportForm(FlaskForm):  # type: ignore[misc]
@@ -223,4 +223,4 @@ class ExportForm(FlaskForm):  # type: ignore[misc]
 class VerifyForm(FlaskForm):  # type: ignore[misc]
     """The "verify now" button (a POST with its CSRF token)."""
 
-    submit = SubmitField("Verify the access log now", widget=GovSubmitInput())
+    submit = SubmitField("Verify the access log now", widget=SubmitButton())

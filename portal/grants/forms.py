@@ -15,7 +15,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
     GovRadioInput,
     GovSelect,
-    GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
@@ -32,6 +31,7 @@ from wtforms import (
 
 from portal.core import lawful_basis
 from portal.core.lawful_basis import BasisKind
+from portal.core.widgets import SubmitButton
 
 PROFILE_CHOICES = [
     SelectChoice("SUMMARY", "Summary only"),
@@ -133,7 +133,7 @@ class GrantForm(_TermsForm):
     scope = _radio("What to share", SCOPE_CHOICES)
     view_profile = _radio("How much of the subject", PROFILE_CHOICES)
     record_id = _select("Record", [], "Only if you are sharing one record")
-    submit = SubmitField("Give access", widget=GovSubmitInput())
+    submit = SubmitField("Give access", widget=SubmitButton())
 
     def set_choices(self, agencies: Iterable[Any], records: Iterable[Any]) -> None:
         self.grantee_agency_id.choices = [_PLEASE_SELECT] + [
@@ -146,18 +146,18 @@ class RequestForm(_TermsForm):
     identifier_kind = _radio("Which identifier do you have?", IDENTIFIER_CHOICES)
     identifier = StringField("Identifier", widget=GovTextInput())
     view_profile = _radio("How much do you need to see?", PROFILE_CHOICES)
-    submit = SubmitField("Send request", widget=GovSubmitInput())
+    submit = SubmitField("Send request", widget=SubmitButton())
 
 
 class RenewForm(_TermsForm):
-    submit = SubmitField("Renew access", widget=GovSubmitInput())
+    submit = SubmitField("Renew access", widget=SubmitButton())
 
 
 class ApproveForm(FlaskForm):  # type: ignore[misc]
     expires_on = DatePartsField(
         "Date access ends", description="Access ends at the end of this day (UTC)"
     )
-    submit = SubmitField("Approve request", widget=GovSubmitInput())
+    submit = SubmitField("Approve request", widget=SubmitButton())
 
 
 class ReasonForm(FlaskForm):  # type: ignore[misc]
@@ -166,7 +166,7 @@ class ReasonForm(FlaskForm):  # type: ignore[misc]
         widget=GovTextArea(),
         description="This is recorded in the access log. Do not include case details",
     )
-    submit = SubmitField("Confirm", widget=GovSubmitInput())
+    submit = SubmitField("Confirm", widget=SubmitButton())
 
 
 class LaoForm(FlaskForm):  # type: ignore[misc]
@@ -183,7 +183,7 @@ class LaoForm(FlaskForm):  # type: ignore[misc]
         widget=GovTextArea(),
         description="For example, who to contact. Do not include case details",
     )
-    submit = SubmitField("Save list", widget=GovSubmitInput())
+    submit = SubmitField("Save list", widget=SubmitButton())
 
     def for_list(self, kind: str) -> LaoForm:
         """This list's form. Both lists share one page, so each field's id (which its label and

@@ -11,7 +11,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovRadioInput,
     GovSelect,
-    GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
@@ -26,6 +25,7 @@ from wtforms import (
     TextAreaField,
 )
 
+from portal.core.widgets import SubmitButton
 from portal.meetings.schemas import (
     ATTENDANCE,
     ATTENDEE_ROWS,
@@ -122,7 +122,7 @@ class MeetingForm(FlaskForm):  # type: ignore[misc]
         widget=GovTextInput(),
         description="Access given with the minutes ends this many days after the next review",
     )
-    submit = SubmitField("Save meeting", widget=GovSubmitInput())
+    submit = SubmitField("Save meeting", widget=SubmitButton())
 
     def set_agencies(self, agencies: Sequence[Any]) -> None:
         self.chair_agency_id.choices = _agency_choices(agencies, "Select the chair’s agency")
@@ -190,7 +190,7 @@ class ActionForm(FlaskForm):  # type: ignore[misc]
         "Person who owns the action", widget=GovTextInput(), description="Name, and grade or role"
     )
     due_on = DatePartsField("Due date", description="For example, 27 4 2026")
-    submit = SubmitField("Add action", widget=GovSubmitInput())
+    submit = SubmitField("Add action", widget=SubmitButton())
 
     def set_agencies(self, agencies: Sequence[Any]) -> None:
         self.owner_agency_id.choices = _agency_choices(agencies, "Select the agency")
@@ -205,7 +205,7 @@ class ProgressForm(FlaskForm):  # type: ignore[misc]
         widget=GovTextArea(),
         description="What was done, the evidence that it is complete, or why it was not achieved",
     )
-    submit = SubmitField("Record progress", widget=GovSubmitInput())
+    submit = SubmitField("Record progress", widget=SubmitButton())
 
     def limit_to(self, *, progress: bool, chair: bool) -> None:
         choices = {**(PROGRESS_STATUSES if progress else {}), **(CHAIR_STATUSES if chair else {})}
@@ -213,12 +213,12 @@ class ProgressForm(FlaskForm):  # type: ignore[misc]
 
 
 class ApproveForm(FlaskForm):  # type: ignore[misc]
-    submit = SubmitField("Record the chair’s approval", widget=GovSubmitInput())
+    submit = SubmitField("Record the chair’s approval", widget=SubmitButton())
 
 
 class AmendForm(FlaskForm):  # type: ignore[misc]
     reason = TextAreaField("Why are the minutes being amended?", widget=GovTextArea())
-    submit = SubmitField("Start an amendment", widget=GovSubmitInput())
+    submit = SubmitField("Start an amendment", widget=SubmitButton())
 
 
 class DistributeForm(FlaskForm):  # type: ignore[misc]
@@ -238,7 +238,7 @@ class DistributeForm(FlaskForm):  # type: ignore[misc]
         widget=GovTextArea(),
         description="Who consented, when, and the need to know",
     )
-    submit = SubmitField("Distribute the minutes", widget=GovSubmitInput())
+    submit = SubmitField("Distribute the minutes", widget=SubmitButton())
 
 
 def distribute_form(recipients: Sequence[Any], others: Sequence[Any]) -> DistributeForm:

@@ -7,7 +7,6 @@ from typing import Any
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovRadioInput,
-    GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
@@ -22,6 +21,7 @@ from wtforms import (
 )
 
 from portal.core.markings import Marking
+from portal.core.widgets import SubmitButton
 from portal.records.schemas import CREATABLE_KINDS, RMP_SECTIONS
 from portal.subjects.forms import MarkingForm, add_error, load_command, marking_fields, page_error
 
@@ -62,7 +62,7 @@ class RecordForm(MarkingForm):
     contingency = _section(RMP_SECTIONS["contingency"])
     licence_conditions = _section(RMP_SECTIONS["licence_conditions"])
     classification, descriptors, handling, handling_org = marking_fields()
-    submit = SubmitField("Save record", widget=GovSubmitInput())
+    submit = SubmitField("Save record", widget=SubmitButton())
 
     def fill(self, record: Any, marking: Marking) -> None:
         """Fill the form from a stored record (the edit page's first view).

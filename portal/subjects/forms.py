@@ -17,7 +17,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
     GovRadioInput,
     GovSelect,
-    GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
@@ -34,6 +33,7 @@ from wtforms import (
 )
 
 from portal.core.markings import Descriptor, Handling, Marking, combine
+from portal.core.widgets import SubmitButton
 from portal.subjects.schemas import (
     CLASSIFICATIONS,
     MAPPA_CATEGORY_LABELS,
@@ -182,7 +182,7 @@ class SubjectForm(MarkingForm):
         "Lead agency", choices=[], validate_choice=False, widget=GovSelect()
     )
     classification, descriptors, handling, handling_org = marking_fields()
-    submit = SubmitField("Save subject", widget=GovSubmitInput())
+    submit = SubmitField("Save subject", widget=SubmitButton())
 
     def set_agencies(self, agencies: Sequence[Any]) -> None:
         self.lead_agency_id.choices = [SelectChoice("", "Select the lead agency")] + [
@@ -208,4 +208,4 @@ class EditSubjectForm(SubjectForm):
 
 
 class AcknowledgeForm(FlaskForm):  # type: ignore[misc]
-    submit = SubmitField("I agree", widget=GovSubmitInput())
+    submit = SubmitField("I agree", widget=SubmitButton())

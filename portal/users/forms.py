@@ -17,7 +17,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovPasswordInput,
     GovRadioInput,
-    GovSubmitInput,
     GovTextInput,
 )
 from marshmallow import Schema, ValidationError
@@ -32,6 +31,7 @@ from wtforms import (
 )
 
 from portal.core.identity import Clearance, Role
+from portal.core.widgets import SubmitButton
 
 C = TypeVar("C")
 
@@ -93,13 +93,13 @@ class AddUserForm(FlaskForm):  # type: ignore[misc]
     confirm_password = PasswordField("Confirm password", widget=GovPasswordInput())
     roles = _roles_field()
     clearance = _clearance_field()
-    submit = SubmitField("Add user", widget=GovSubmitInput())
+    submit = SubmitField("Add user", widget=SubmitButton())
 
 
 class SetPasswordForm(FlaskForm):  # type: ignore[misc]
     password = _password_for_user("New password")
     confirm_password = PasswordField("Confirm new password", widget=GovPasswordInput())
-    submit = SubmitField("Set password", widget=GovSubmitInput())
+    submit = SubmitField("Set password", widget=SubmitButton())
 
 
 class ChangeRolesForm(FlaskForm):  # type: ignore[misc]
@@ -107,7 +107,7 @@ class ChangeRolesForm(FlaskForm):  # type: ignore[misc]
     clearance = _clearance_field()
     #: Which roles and clearance the page shows, sent back to catch a change made since.
     version = HiddenField()
-    submit = SubmitField("Save changes", widget=GovSubmitInput())
+    submit = SubmitField("Save changes", widget=SubmitButton())
 
 
 def submitted(form: FlaskForm) -> dict[str, Any]:
