@@ -89,6 +89,8 @@ def _agency_choices(agencies: Sequence[Any], prompt: str) -> list[Any]:
 
 
 class MeetingForm(FlaskForm):  # type: ignore[misc]
+    #: The saved state of the record the edit page shows, sent back to catch a change since.
+    version = HiddenField()
     kind = _radio("Kind of meeting", KINDS)
     level = _radio("Level", LEVELS)
     held_on = DatePartsField("Date of the meeting", description="For example, 27 3 2026")

@@ -184,6 +184,9 @@ class MeetingCommand:
     lead_agency_id: uuid.UUID | None
     next_review_on: date | None
     grace_days: int
+    #: The saved state of the record the edit page showed (``service.record_version``); None
+    #: when recording a meeting, or from a post without one, which is judged as before.
+    version: str | None = None
 
 
 class MeetingSchema(InputSchema):
@@ -191,6 +194,7 @@ class MeetingSchema(InputSchema):
         {*RICH_TEXT_FIELDS, *(f"{p}_{i}" for p in ("decision", "rationale") for i in range(1, 4))}
     )
 
+    version = fields.String(load_default=None, validate=validate.Length(max=64))
     kind = _choice("initial or review meeting", KINDS)
     level = _choice("the level of the meeting", LEVELS)
     held_on = _date_field("the date of the meeting", required=True)
@@ -286,6 +290,7 @@ class MeetingSchema(InputSchema):
             lead_agency_id=data.get("lead_agency_id"),
             next_review_on=next_review,
             grace_days=data["grace_days"],
+            version=data.get("version") or None,
         )
 
 

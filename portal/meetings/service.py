@@ -181,16 +181,40 @@ def meeting_for_edit(actor: Actor, *, meeting_id: uuid.UUID) -> tuple[Meeting, S
     return meeting, heading(meeting)
 
 
+class RecordChangedMeanwhile(Refused):
+    """The meeting record was saved by someone else after the edit page was opened. Nothing is
+    saved: saving would silently undo their change. ``version`` is the current one, for the
+    page shown again with the user's answers (sent again, they are saved)."""
+
+    def __init__(self, version: str) -> None:
+        super().__init__(
+            "submit",
+            "This meeting record was changed by someone else after you opened this page, so "
+            "your changes have not been saved. Check the minutes as they are now, then save "
+            "your changes again",
+        )
+        self.version = version
+
+
+def record_version(meeting: Meeting) -> str:
+    """What the edit page sends back to say which saved state of the record it shows: when it
+    was last saved (an edit stamps ``updated_at`` from the database clock)."""
+    return (meeting.updated_at or meeting.created_at).isoformat()
+
+
 def edit_meeting(actor: Actor, *, meeting_id: uuid.UUID, command: MeetingCommand) -> None:
     """Change the record while its minutes are a draft; one ``ALTERATION`` event.
 
     :raises Refused: when the minutes are no longer a draft, or for an unknown agency.
+    :raises RecordChangedMeanwhile: when the page showed an earlier saved state of the record.
     """
     meeting = find_meeting(actor, meeting_id, Permission.MEETING_WRITE, lock=True)
     gate.authorize(actor, Permission.MEETING_WRITE, meeting_target(meeting), purpose=Purpose.EDIT)
     latest = repository.lock_latest_version(meeting.id)
     if latest is None or latest.status != MinutesStatus.DRAFT.value:
         raise Refused("kind", "Approved minutes cannot be changed: amend them instead")
+    if command.version is not None and command.version != record_version(meeting):
+        raise RecordChangedMeanwhile(record_version(meeting))
     if command.kind != meeting.kind:
         raise Refused("kind", "A meeting cannot change from initial to review or back")
     _check_agencies(command)

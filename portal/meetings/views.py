@@ -98,6 +98,9 @@ def edit_meeting(meeting_id: uuid.UUID) -> ResponseReturnValue:
             try:
                 with transaction():
                     service.edit_meeting(current_actor(), meeting_id=meeting_id, command=command)
+            except service.RecordChangedMeanwhile as changed:
+                _errors(form, changed)
+                form.version.data = changed.version  # sent again, the answers are saved
             except service.Refused as refused:
                 _errors(form, refused)
             else:
@@ -116,6 +119,7 @@ def _edit_page(
         meeting, subject = service.meeting_for_edit(current_actor(), meeting_id=meeting_id)
         if refused is not None or not form.is_submitted():
             form.fill(meeting)
+            form.version.data = service.record_version(meeting)
         if refused is not None:
             _errors(form, refused)
         page = render_template(

@@ -34,10 +34,10 @@ from portal.governance.models import Alert, AlertDisposition
 from portal.grants import repository as grants_repository
 from portal.grants import service
 from portal.grants.schemas import ApproveCommand, GrantTerms, ReasonCommand, RenewCommand
-from portal.meetings.models import ActionUpdate
+from portal.meetings.models import ActionUpdate, Meeting
 from portal.users import repository as users_repository
 from portal.users.models import User
-from tests.concurrency.races import opened_form, run_together, wait_after
+from tests.concurrency.races import hidden_fields, opened_form, run_together, wait_after
 from tests.helpers import csrf_token, sign_in
 from tests.integration.access.world import Sharing, head_seq
 from tests.integration.csods.support import BASE, DISCLOSE, CsodsWorld, record, walk_to_forum
@@ -485,3 +485,39 @@ def test_action_progress_from_two_people_at_once_records_one_and_tells_the_other
         ).scalars()
         assert list(statuses) == ["COMPLETED"]
         db.session.remove()
+
+
+def test_meeting_record_saved_from_a_page_opened_before_another_save_is_refused(
+    app: Flask, factories: Any, make_client: Any, clock: ShiftedClock
+) -> None:
+    """Two co-ordinators open the draft minutes' edit page; the first saves a new location, the
+    second's save (another location) is refused instead of undoing the first's, and sent again
+    from the page it is shown it is saved."""
+    mw = MeetingWorld(app, factories)
+    subject_id = mw.subject()
+    chair = mw.browser(mw.coordinator, make_client)
+    meeting_id = mw.create_meeting(chair, subject_id)
+    colleague = factories.user(agency=mw.police, roles=(Role.MAPPA_COORDINATOR,))
+    other = mw.browser(colleague, make_client)
+    path = f"/meetings/{meeting_id}/edit"
+    pages = [opened_form(c, path) for c in (chair, other)]
+    before = mw.last_seq()
+
+    first = chair.post(path, data={**mw.meeting_form(location="Room 1"), **pages[0]})
+    clock.advance(timedelta(seconds=1))
+    late = other.post(path, data={**mw.meeting_form(location="Room 2"), **pages[1]})
+
+    assert first.status_code == 302
+    assert late.status_code == 200
+    html = late.get_data(as_text=True)
+    assert "This meeting record was changed by someone else" in html
+    assert 'value="Room 2"' in html  # the answers are kept
+    assert mw.event_types(before).count("ALTERATION") == 1
+    again = other.post(path, data={**mw.meeting_form(location="Room 2"), **hidden_fields(html)})
+    assert again.status_code == 302
+    with app.app_context():
+        location = db.session.execute(
+            select(Meeting.location).where(Meeting.id == meeting_id)
+        ).scalar_one()
+        db.session.remove()
+    assert location == "Room 2"
