@@ -1,6 +1,9 @@
 """What people type, checked the same way on every form.
 
-Two rules every input contract shares, so a fix to either reaches every form at once:
+The rules every input contract shares, so a fix to one reaches every form at once:
+
+- :func:`text_field`: free text, trimmed by the schema, capped at a length, free of control
+  characters, with the field's own messages ("Enter ...", "... must be N characters or fewer").
 
 - :func:`no_control_characters`: text may hold letters, punctuation, spaces and (where the
   field is multi-line) line breaks and tabs, never a control or format character. NUL in
@@ -16,9 +19,9 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
-from typing import Final
+from typing import Any, Final
 
-from marshmallow import ValidationError
+from marshmallow import ValidationError, fields, validate
 
 LATEST_YEAR: Final = 2199
 """No date a user enters here is later than this: grants run for a year at most, meetings and
@@ -45,6 +48,31 @@ def no_control_characters(value: str) -> None:
     """
     if has_control_characters(value):
         raise ValidationError(SPECIAL_CHARACTERS)
+
+
+def text_field(
+    what: str, max_length: int, *, required: str | None = None, **kwargs: Any
+) -> fields.String:
+    """A free-text field of at most ``max_length`` characters and no control characters.
+
+    ``what`` names the answer inside a sentence ("the family name"); ``required`` is the
+    message for a missing answer, or ``None`` for an optional field (missing loads as
+    ``None``).
+    """
+    if required is None:
+        kwargs.setdefault("load_default", None)
+    return fields.String(
+        required=required is not None,
+        error_messages={"required": required or "", "invalid": f"Enter {what} as text"},
+        validate=[
+            validate.Length(
+                max=max_length,
+                error=f"{what[:1].upper()}{what[1:]} must be {max_length} characters or fewer",
+            ),
+            no_control_characters,
+        ],
+        **kwargs,
+    )
 
 
 def is_ascii_number(text: str, *, max_digits: int) -> bool:

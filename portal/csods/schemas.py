@@ -1,292 +1,42 @@
-"""Input contracts for CSODS pages: each loads what the browser sent into a frozen command.
+"""Input contracts for the CSODS stage pages: each loads what the browser sent into a frozen
+command.
 
 Unknown fields are errors, blank fields count as missing, text is trimmed and capped, dates
-come from the GOV.UK three-box input (see :class:`portal.subjects.schemas.InputSchema`). Rules
-that span fields (a child's date of birth or age, the decision's conditional answers) are
-checked here too, so a page shows every mistake at once and nothing is written.
+come from the GOV.UK three-box input (see :class:`portal.subjects.schemas.InputSchema` and
+:mod:`portal.csods.input_fields`). Rules that span fields (the decision's conditional answers,
+the undertaking's date) are checked here too, so a page shows every mistake at once and nothing
+is written. Recording an application and its children: :mod:`portal.csods.application_schemas`.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, Final
 
-from flask import has_app_context
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from portal.core import lawful_basis
-from portal.core.clock import db_now
-from portal.core.inputs import date_from_parts, no_control_characters
-from portal.csods.clocks import age_on, uk_date
-from portal.csods.stages import CHANNELS, KNOWS, Outcome
+from portal.core.inputs import no_control_characters
+from portal.csods.input_fields import (
+    LONG,
+    SHORT,
+    choice,
+    date_field,
+    optional_date,
+    parse_date,
+    readable_date,
+    text,
+)
+from portal.csods.stages import Outcome
 from portal.subjects.schemas import InputSchema
 
-SHORT = 200
-LONG = 5000
-EARLIEST_YEAR = 1900
-#: A child is under 18 (the age box stops at 17); judged on the day the application was received.
-ADULT_AGE: Final = 18
-NOT_A_CHILD: Final = "The child must be under 18 on the date the application was received"
 DISCLOSURE_GATEWAY: Final = "GW-CJA03-S327A"
 DEFAULT_DP_CONDITION: Final = "DP3-SCH8-4"
 METHODS: Final = {"IN_PERSON": "In person", "PHONE": "By phone", "LETTER": "By letter"}
 YES_NO: Final = {"YES": "Yes", "NO": "No"}
 #: The recipient signs the undertaking before (or when) they are told (domain §2.3, §8.1).
 UNDERTAKING_AFTER: Final = "The undertaking must be signed on or before the day of the disclosure"
-
-
-def text(required: str | None, what: str, max_length: int = SHORT) -> fields.String:
-    kwargs: dict[str, Any] = {} if required else {"load_default": None}
-    return fields.String(
-        required=required is not None,
-        error_messages={"required": required or "", "invalid": f"Enter {what} as text"},
-        validate=[
-            validate.Length(
-                max=max_length,
-                error=f"{what[0].upper()}{what[1:]} must be {max_length} characters or fewer",
-            ),
-            no_control_characters,
-        ],
-        **kwargs,
-    )
-
-
-def choice(message: str, options: dict[str, str], *, required: bool = True) -> fields.String:
-    kwargs: dict[str, Any] = {} if required else {"load_default": None}
-    return fields.String(
-        required=required,
-        error_messages={"required": message},
-        validate=validate.OneOf(list(options), error=f"{message} from the list"),
-        **kwargs,
-    )
-
-
-def date_field(what: str, *, required: bool = True) -> fields.List[Any]:
-    kwargs: dict[str, Any] = {} if required else {"load_default": None}
-    return fields.List(
-        fields.String(validate=validate.Length(max=4)),
-        required=required,
-        error_messages={
-            "required": f"Enter the {what}",
-            "invalid": f"Enter the {what} as a day, month and year",
-        },
-        validate=lambda parts: _check_date(parts, what),
-        **kwargs,
-    )
-
-
-def _check_date(parts: list[str], what: str) -> None:
-    parse_date(parts, what)
-
-
-def uk_today() -> date:
-    """Today's date in the UK, where the officers are, on the database clock (the portal's
-    clock for everything that decides validity); the machine's clock outside the portal."""
-    return uk_date(db_now() if has_app_context() else datetime.now(UTC))
-
-
-def parse_date(parts: list[str], what: str) -> date:
-    """The date the three boxes spell; it may not be after today's UK date.
-
-    :raises ValidationError: with a message for the field.
-    """
-    value = date_from_parts(parts, what=f"the {what}", label=f"The {what}")
-    if value.year < EARLIEST_YEAR:
-        raise ValidationError(f"The {what} must be after {EARLIEST_YEAR}")
-    if value > uk_today():
-        raise ValidationError(f"The {what} must be today or in the past")
-    return value
-
-
-def _optional_date(parts: list[str] | None, what: str) -> date | None:
-    return None if parts is None else parse_date(parts, what)
-
-
-def _readable_date(parts: Any) -> date | None:
-    """The date the boxes spell, or None when they do not (their own field says why)."""
-    try:
-        return None if parts is None else date_from_parts(parts, what="the date", label="Date")
-    except ValidationError:
-        return None
-
-
-def is_child(born: date, on: date) -> bool:
-    """Under 18 on ``on`` (a 29 February birthday falls on 1 March in a common year)."""
-    return age_on(born, on) < ADULT_AGE
-
-
-# --- Applications and children -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChildCommand:
-    name: str
-    date_of_birth: date | None
-    age: int | None
-    lives_with: str
-    applicant_relationship: str
-    subject_relationship: str
-    mother_knows: str
-    father_knows: str
-
-
-@dataclass(frozen=True)
-class ApplicationCommand:
-    urn: str
-    channel: str
-    received_on: date
-    applicant_family_name: str
-    applicant_given_names: str
-    applicant_other_names: str | None
-    applicant_date_of_birth: date | None
-    applicant_address: str
-    contact_method: str
-    safe_contact: str
-    subject_id: uuid.UUID | None
-    subject_family_name: str | None
-    subject_given_names: str | None
-    subject_date_of_birth: date | None
-    subject_address: str | None
-    subject_relationship_to_applicant: str
-    child: ChildCommand
-
-
-class ChildFields(InputSchema):
-    child_name = text("Enter the child’s name", "the child’s name")
-    child_date_of_birth = date_field("child’s date of birth", required=False)
-    child_age = fields.Integer(
-        load_default=None,
-        error_messages={"invalid": "Enter the child’s age as a whole number of years"},
-        validate=validate.Range(min=0, max=17, error="The child’s age must be between 0 and 17"),
-    )
-    lives_with = text("Enter who the child lives with", "who the child lives with")
-    applicant_relationship = text(
-        "Enter the applicant’s relationship to the child", "the applicant’s relationship"
-    )
-    subject_relationship = text(
-        "Enter the subject’s relationship to the child", "the subject’s relationship"
-    )
-    mother_knows = choice("Select whether the mother knows about the application", KNOWS)
-    father_knows = choice("Select whether the father knows about the application", KNOWS)
-
-    @validates_schema(skip_on_field_errors=False)
-    def dob_or_age(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("child_date_of_birth") is None and data.get("child_age") is None:
-            raise ValidationError(
-                "Enter the child’s date of birth or their age", "child_date_of_birth"
-            )
-
-    @validates_schema(skip_on_field_errors=False)
-    def under_18(self, data: dict[str, Any], **_: Any) -> None:
-        """Refuse a date of birth 18 years or more before the day received (when this form
-        asks it; adding a child to an application is checked against its date by the
-        service)."""
-        born = _readable_date(data.get("child_date_of_birth"))
-        received = _readable_date(data.get("received_on"))
-        if born is not None and received is not None and not is_child(born, received):
-            raise ValidationError(NOT_A_CHILD, "child_date_of_birth")
-
-    @staticmethod
-    def child_from(data: dict[str, Any]) -> ChildCommand:
-        return ChildCommand(
-            name=data["child_name"],
-            date_of_birth=_optional_date(data["child_date_of_birth"], "child’s date of birth"),
-            age=data["child_age"],
-            lives_with=data["lives_with"],
-            applicant_relationship=data["applicant_relationship"],
-            subject_relationship=data["subject_relationship"],
-            mother_knows=data["mother_knows"],
-            father_knows=data["father_knows"],
-        )
-
-
-class AddChildSchema(ChildFields):
-    @post_load
-    def to_command(self, data: dict[str, Any], **_: Any) -> ChildCommand:
-        return self.child_from(data)
-
-
-class RecordApplicationSchema(ChildFields):
-    upper_case = frozenset({"urn"})
-    multiline = frozenset({"applicant_address", "safe_contact", "subject_address"})
-
-    urn = fields.String(
-        required=True,
-        error_messages={"required": "Enter the force reference (URN)"},
-        validate=[
-            validate.Length(max=60, error="The URN must be 60 characters or fewer"),
-            validate.Regexp(
-                r"^[A-Z0-9][A-Z0-9/ -]*$",
-                error="The URN may only include letters, numbers, spaces, / and -",
-            ),
-        ],
-    )
-    channel = choice("Select how the application was made", CHANNELS)
-    received_on = date_field("date the application was received")
-    applicant_family_name = text("Enter the applicant’s family name", "the family name", 100)
-    applicant_given_names = text("Enter the applicant’s given names", "the given names")
-    applicant_other_names = text(None, "other names")
-    applicant_date_of_birth = date_field("applicant’s date of birth", required=False)
-    applicant_address = text("Enter the applicant’s address", "the address", 500)
-    contact_method = text("Enter how to contact the applicant", "the contact method")
-    safe_contact = text(
-        "Enter the safe-contact instructions, or ‘None’", "the safe-contact instructions", 1000
-    )
-    subject_id = fields.UUID(
-        load_default=None,
-        error_messages={
-            "invalid_uuid": "Select the subject from the list",
-            "invalid": "Select the subject from the list",
-        },
-    )
-    subject_family_name = text(None, "the subject’s family name", 100)
-    subject_given_names = text(None, "the subject’s given names")
-    subject_date_of_birth = date_field("subject’s date of birth", required=False)
-    subject_address = text(None, "the subject’s address", 500)
-    subject_relationship_to_applicant = text(
-        "Enter the subject’s relationship to the applicant", "the relationship"
-    )
-
-    @validates_schema(skip_on_field_errors=False)
-    def subject_named(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("subject_id") is None and not (
-            data.get("subject_family_name") and data.get("subject_given_names")
-        ):
-            raise ValidationError(
-                "Select an existing subject, or enter the new person’s family and given names",
-                "subject_id",
-            )
-
-    @post_load
-    def to_command(self, data: dict[str, Any], **_: Any) -> ApplicationCommand:
-        return ApplicationCommand(
-            urn=data["urn"],
-            channel=data["channel"],
-            received_on=parse_date(data["received_on"], "date the application was received"),
-            applicant_family_name=data["applicant_family_name"],
-            applicant_given_names=data["applicant_given_names"],
-            applicant_other_names=data["applicant_other_names"],
-            applicant_date_of_birth=_optional_date(
-                data["applicant_date_of_birth"], "applicant’s date of birth"
-            ),
-            applicant_address=data["applicant_address"],
-            contact_method=data["contact_method"],
-            safe_contact=data["safe_contact"],
-            subject_id=data["subject_id"],
-            subject_family_name=data["subject_family_name"],
-            subject_given_names=data["subject_given_names"],
-            subject_date_of_birth=_optional_date(
-                data["subject_date_of_birth"], "subject’s date of birth"
-            ),
-            subject_address=data["subject_address"],
-            subject_relationship_to_applicant=data["subject_relationship_to_applicant"],
-            child=self.child_from(data),
-        )
-
-
-# --- Stages ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -538,8 +288,8 @@ class DeliverySchema(InputSchema):
             raise ValidationError(
                 "Enter the date the undertaking was signed", "undertaking_signed_on"
             )
-        signed = _readable_date(data.get("undertaking_signed_on"))
-        delivered = _readable_date(data.get("delivered_on"))
+        signed = readable_date(data.get("undertaking_signed_on"))
+        delivered = readable_date(data.get("delivered_on"))
         if data.get("undertaking_signed") == "YES" and signed and delivered and signed > delivered:
             raise ValidationError(UNDERTAKING_AFTER, "undertaking_signed_on")
 
@@ -550,7 +300,7 @@ class DeliverySchema(InputSchema):
             delivered_on=parse_date(data["delivered_on"], "date"),
             method=data["method"],
             undertaking_signed=signed,
-            undertaking_signed_on=_optional_date(
+            undertaking_signed_on=optional_date(
                 data["undertaking_signed_on"] if signed else None,
                 "date the undertaking was signed",
             ),

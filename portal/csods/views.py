@@ -23,7 +23,7 @@ from portal.access.decorators import requires
 from portal.access.gate import AccessDenied
 from portal.access.permissions import Permission
 from portal.core.actor import current_actor
-from portal.csods import cases, forms, schemas, service
+from portal.csods import application_schemas, cases, forms, schemas, service, steps
 from portal.csods.stages import STAGE_LABELS, Stage, Transition, allowed
 from portal.db.transaction import transaction
 from portal.subjects.views import refusal_page
@@ -56,63 +56,63 @@ STEPS: Final[dict[str, Step]] = {
         "Begin initial checks",
         forms.EmptyForm,
         schemas.EmptySchema,
-        service.begin_checks,
+        steps.begin_checks,
         "Begin initial checks",
     ),
     "scope": Step(
         "Record the scope decision",
         forms.ScopeForm,
         schemas.ScopeSchema,
-        service.decide_scope,
+        steps.decide_scope,
         "Record the scope decision",
     ),
     "interview": Step(
         "Record the interview and verification",
         forms.InterviewForm,
         schemas.InterviewSchema,
-        service.record_interview,
+        steps.record_interview,
         "Record the interview",
     ),
     "begin-risk-assessment": Step(
         "Begin the multi-agency risk assessment",
         forms.EmptyForm,
         schemas.EmptySchema,
-        service.begin_risk_assessment,
+        steps.begin_risk_assessment,
         "Begin the risk assessment",
     ),
     "risk-assessment": Step(
         "Complete the risk assessment",
         forms.RiskAssessmentForm,
         schemas.RiskAssessmentSchema,
-        service.complete_risk_assessment,
+        steps.complete_risk_assessment,
         "Complete the risk assessment",
     ),
     "decision": Step(
         "Record the decision",
         forms.DecisionForm,
         schemas.DecisionSchema,
-        service.record_decision,
+        steps.record_decision,
         "Record the decision",
     ),
     "approve": Step(
         "Approve the decision",
         forms.EmptyForm,
         schemas.EmptySchema,
-        service.approve_decision,
+        steps.approve_decision,
         "Approve the decision",
     ),
     "deliver-disclosure": Step(
         "Record the disclosure as delivered",
         forms.DeliveryForm,
         schemas.DeliverySchema,
-        service.deliver_disclosure,
+        steps.deliver_disclosure,
         "Record the disclosure as delivered",
     ),
     "inform-applicant": Step(
         "Record that the applicant was informed",
         forms.DeliveryForm,
         schemas.DeliverySchema,
-        service.inform_applicant,
+        steps.inform_applicant,
         "Record that the applicant was informed",
         _NOT_DISCLOSURE,
     ),
@@ -120,7 +120,7 @@ STEPS: Final[dict[str, Step]] = {
         "Record the safeguarding referral",
         forms.DeliveryForm,
         schemas.DeliverySchema,
-        service.record_referral,
+        steps.record_referral,
         "Record the referral",
         _NOT_DISCLOSURE,
     ),
@@ -128,7 +128,7 @@ STEPS: Final[dict[str, Step]] = {
         "Close the application",
         forms.NoteForm,
         schemas.NoteSchema,
-        service.close_application,
+        steps.close_application,
         "Close the application",
     ),
     "pause": Step(
@@ -149,7 +149,7 @@ STEPS: Final[dict[str, Step]] = {
         "Open an immediate-risk safeguarding referral",
         forms.ReferralForm,
         schemas.ReferralSchema,
-        service.raise_immediate_risk,
+        steps.raise_immediate_risk,
         "Open the referral",
     ),
 }
@@ -208,7 +208,9 @@ def case_list() -> ResponseReturnValue:
 @requires(Permission.CSODS_WRITE)
 def record_application() -> ResponseReturnValue:
     form = forms.ApplicationForm()
-    command = _load(form, schemas.RecordApplicationSchema(), schemas.ApplicationCommand)
+    command = _load(
+        form, application_schemas.RecordApplicationSchema(), application_schemas.ApplicationCommand
+    )
     if command is not None:
         try:
             with transaction():
@@ -246,7 +248,7 @@ def show_application(application_id: uuid.UUID) -> ResponseReturnValue:
 @requires(SIGNED_IN)
 def add_child(application_id: uuid.UUID) -> ResponseReturnValue:
     form = forms.ChildForm()
-    command = _load(form, schemas.AddChildSchema(), schemas.ChildCommand)
+    command = _load(form, application_schemas.AddChildSchema(), application_schemas.ChildCommand)
     if command is not None:
         try:
             with transaction():

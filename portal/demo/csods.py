@@ -32,8 +32,9 @@ from portal.csods.models import (
     CsodsReferral,
     CsodsStageChange,
 )
-from portal.csods.service import DISCLOSURE_JUSTIFICATION, marking_for
+from portal.csods.service import marking_for
 from portal.csods.stages import MOVES, Outcome, Stage, Transition
+from portal.csods.steps import DISCLOSURE_JUSTIFICATION
 from portal.demo.data import DEMO_PASSWORD, DemoUser, demo_id
 from portal.extensions import db
 from portal.users.models import User

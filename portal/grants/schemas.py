@@ -26,7 +26,7 @@ from marshmallow import (
 )
 
 from portal.core import lawful_basis
-from portal.core.inputs import date_from_parts, no_control_characters
+from portal.core.inputs import date_from_parts, text_field
 
 JUSTIFICATION_MAX: Final = 2000
 REASON_MAX: Final = 1000
@@ -104,21 +104,7 @@ class LaoCommand:
 
 
 def _text(required: str | None, max_length: int, what: str) -> fields.String:
-    kwargs: dict[str, Any] = (
-        {"required": True, "error_messages": {"required": required}}
-        if required
-        else {"load_default": None}
-    )
-    return fields.String(
-        validate=[
-            validate.Length(
-                max=max_length,
-                error=f"{what.capitalize()} must be {max_length} characters or fewer",
-            ),
-            no_control_characters,
-        ],
-        **kwargs,
-    )
+    return text_field(what, max_length, required=required)
 
 
 def _code(check: Callable[[str], object], message: str) -> Callable[[str], None]:

@@ -20,7 +20,7 @@ from portal.core.inputs import (
     SPECIAL_CHARACTERS,
     date_from_parts,
     has_control_characters,
-    no_control_characters,
+    text_field,
 )
 from portal.core.sanitise import MAX_RICH_TEXT_LENGTH, RichTextRejected
 from portal.records.schemas import rich_text_to_html
@@ -90,19 +90,7 @@ def _date_field(what: str, *, required: bool) -> fields.List[Any]:
 
 
 def _text(what: str, max_length: int, *, required: bool = False) -> fields.String:
-    kwargs: dict[str, Any] = {} if required else {"load_default": None}
-    return fields.String(
-        required=required,
-        error_messages={"required": f"Enter {what}", "invalid": f"Enter {what} as text"},
-        validate=[
-            validate.Length(
-                max=max_length,
-                error=f"{what.capitalize()} must be {max_length} characters or fewer",
-            ),
-            no_control_characters,
-        ],
-        **kwargs,
-    )
+    return text_field(what, max_length, required=f"Enter {what}" if required else None)
 
 
 def _from_list(what: str) -> str:

@@ -32,7 +32,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from portal.core.inputs import date_from_parts, no_control_characters
+from portal.core.inputs import date_from_parts, text_field
 from portal.core.markings import (
     MAX_ORG_LENGTH,
     ClassificationRefused,
@@ -109,20 +109,7 @@ class SubjectCommand:
 
 
 def _text(required: str | None, max_length: int, what: str, **kwargs: Any) -> fields.String:
-    if required is None:
-        kwargs["load_default"] = None
-    return fields.String(
-        required=required is not None,
-        error_messages={"required": required or "", "invalid": f"Enter {what} as text"},
-        validate=[
-            validate.Length(
-                max=max_length,
-                error=f"{what.capitalize()} must be {max_length} characters or fewer",
-            ),
-            no_control_characters,
-        ],
-        **kwargs,
-    )
+    return text_field(what, max_length, required=required, **kwargs)
 
 
 def _pattern(pattern: re.Pattern[str], message: str) -> validate.Validator:

@@ -14,11 +14,10 @@ from flask import Flask
 
 from portal.core.actor import Actor
 from portal.core.clock import ShiftedClock, db_now
-from portal.csods import cases, service
+from portal.csods import cases, service, steps
+from portal.csods.application_schemas import ApplicationCommand, ChildCommand
 from portal.csods.clocks import end_of_uk_day, uk_date
 from portal.csods.schemas import (
-    ApplicationCommand,
-    ChildCommand,
     DecisionCommand,
     DeliveryCommand,
     InterviewCommand,
@@ -111,10 +110,10 @@ def test_each_stage_target_breaches_at_the_right_instant(desk: Desk) -> None:
     application_id = desk.record("LARK/1")
     _breach_instant(desk, application_id, timedelta(hours=24))
 
-    desk.run(service.begin_checks, application_id=application_id, command=NOTE)
+    desk.run(steps.begin_checks, application_id=application_id, command=NOTE)
     _breach_instant(desk, application_id, timedelta(hours=24))  # still the initial checks
     desk.run(
-        service.decide_scope,
+        steps.decide_scope,
         application_id=application_id,
         command=ScopeCommand(True, "PNC", None),
     )
@@ -122,12 +121,12 @@ def test_each_stage_target_breaches_at_the_right_instant(desk: Desk) -> None:
     _breach_instant(desk, application_id, timedelta(days=10))
 
     desk.run(
-        service.record_interview,
+        steps.record_interview,
         application_id=application_id,
         command=InterviewCommand(True, "Passport", "Bill", "Birth certificate", "Seen"),
     )
     _breach_instant(desk, application_id, timedelta(days=28))
-    desk.run(service.begin_risk_assessment, application_id=application_id, command=NOTE)
+    desk.run(steps.begin_risk_assessment, application_id=application_id, command=NOTE)
     _breach_instant(desk, application_id, timedelta(days=28))  # the phase clock keeps running
 
 
@@ -217,25 +216,25 @@ def test_outcome_counts_for_a_date_range(desk: Desk, world: CsodsWorld, app: Fla
     supervisor = actor_of(app, world.supervisor)
     ids = [desk.record(f"COUNT/{n}") for n in range(3)]
     for application_id in ids[:2]:
-        desk.run(service.begin_checks, application_id=application_id, command=NOTE)
+        desk.run(steps.begin_checks, application_id=application_id, command=NOTE)
     desk.run(
-        service.decide_scope, application_id=ids[0], command=ScopeCommand(False, "PNC", "No child")
+        steps.decide_scope, application_id=ids[0], command=ScopeCommand(False, "PNC", "No child")
     )
     second = ids[1]
-    desk.run(service.decide_scope, application_id=second, command=ScopeCommand(True, "PNC", None))
+    desk.run(steps.decide_scope, application_id=second, command=ScopeCommand(True, "PNC", None))
     desk.run(
-        service.record_interview,
+        steps.record_interview,
         application_id=second,
         command=InterviewCommand(True, "Passport", "Bill", "Birth certificate", "Seen"),
     )
-    desk.run(service.begin_risk_assessment, application_id=second, command=NOTE)
+    desk.run(steps.begin_risk_assessment, application_id=second, command=NOTE)
     desk.run(
-        service.complete_risk_assessment,
+        steps.complete_risk_assessment,
         application_id=second,
         command=RiskAssessmentCommand((("School", "No concerns"),), "Low"),
     )
     desk.run(
-        service.record_decision,
+        steps.record_decision,
         application_id=second,
         command=DecisionCommand(
             Outcome.NO_DISCLOSURE,
@@ -255,12 +254,12 @@ def test_outcome_counts_for_a_date_range(desk: Desk, world: CsodsWorld, app: Fla
         ),
     )
     with app.app_context(), transaction():
-        service.approve_decision(supervisor, application_id=second, command=NOTE)
+        steps.approve_decision(supervisor, application_id=second, command=NOTE)
     with app.app_context():
         today = uk_date(db_now())
     told = DeliveryCommand(today, "LETTER", False, None, None)
-    desk.run(service.inform_applicant, application_id=second, command=told)
-    desk.run(service.close_application, application_id=second, command=NOTE)
+    desk.run(steps.inform_applicant, application_id=second, command=told)
+    desk.run(steps.close_application, application_id=second, command=NOTE)
 
     counts = _listing(desk).counts
     assert counts["open"] == 1

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from marshmallow import ValidationError
 
 from portal.core.clock import ShiftedClock, db_now
-from portal.csods.schemas import RecordApplicationSchema
+from portal.csods.application_schemas import RecordApplicationSchema
 from tests.integration.csods.support import (
     BASE,
     UK,

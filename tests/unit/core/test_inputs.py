@@ -7,14 +7,16 @@ from datetime import date
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 
 from portal.core.inputs import (
     LATEST_YEAR,
+    SPECIAL_CHARACTERS,
     date_from_parts,
     has_control_characters,
     is_ascii_number,
     no_control_characters,
+    text_field,
 )
 
 
@@ -85,3 +87,29 @@ def test_line_breaks_are_allowed_only_in_multiline_text() -> None:
 )
 def test_is_ascii_number(text: str, expected: bool) -> None:
     assert is_ascii_number(text, max_digits=5) is expected
+
+
+class _Answers(Schema):
+    name = text_field("the PNC name", 10, required="Enter the PNC name")
+    note = text_field("the note", 5)
+
+
+def test_text_field_gives_each_answer_its_own_messages() -> None:
+    with pytest.raises(ValidationError) as missing:
+        _Answers().load({})
+    assert missing.value.messages == {"name": ["Enter the PNC name"]}
+
+    with pytest.raises(ValidationError) as wrong:
+        _Answers().load({"name": "x" * 11, "note": 7})
+    assert wrong.value.messages == {
+        "name": ["The PNC name must be 10 characters or fewer"],
+        "note": ["Enter the note as text"],
+    }
+
+    with pytest.raises(ValidationError) as special:
+        _Answers().load({"name": "a\x00b"})
+    assert special.value.messages == {"name": [SPECIAL_CHARACTERS]}
+
+
+def test_an_optional_text_field_loads_as_none() -> None:
+    assert _Answers().load({"name": "Smith"}) == {"name": "Smith", "note": None}
