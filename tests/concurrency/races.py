@@ -1,4 +1,4 @@
-"""Helpers for the double-submission tests: force two requests to interleave, read forms.
+"""Helpers for the race tests: force two requests to interleave, run them together, read forms.
 
 As in ``tests/security/test_sign_in_races.py``: a function that reads the state a request
 decides on is wrapped so that each request waits at a barrier after the read, before anything

@@ -94,23 +94,41 @@ def _ends(app: Flask) -> date:
         return db_now().date() + timedelta(days=30)
 
 
-def test_request_approved_twice_at_once_is_approved_once(
-    world: Sharing, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("use_case", "starting", "ending", "event"),
+    [
+        ("approve_request", GrantStatus.REQUESTED, GrantStatus.ACTIVE, "approved"),
+        ("revoke_grant", GrantStatus.ACTIVE, GrantStatus.REVOKED, "revoked"),
+    ],
+)
+def test_the_same_grant_decision_made_twice_at_once_is_made_once(
+    world: Sharing,
+    monkeypatch: pytest.MonkeyPatch,
+    use_case: str,
+    starting: GrantStatus,
+    ending: GrantStatus,
+    event: str,
 ) -> None:
-    grant_id = world.grant(world.subject(), "csc", status=GrantStatus.REQUESTED)
+    """Approving a request (or revoking a grant) in two requests at once: one does it, the
+    other is told it is already done; one event."""
+    grant_id = world.grant(world.subject(), "csc", status=starting)
     officer = world.actor(world.officer)
-    command = ApproveCommand(expires_on=_ends(world.app))
+    command: object = (
+        ApproveCommand(expires_on=_ends(world.app))
+        if use_case == "approve_request"
+        else ReasonCommand(reason="The case has closed")
+    )
     since = head_seq(world.app)
     wait_after(monkeypatch, grants_repository, "lock_grant")
 
-    def approve() -> object:
-        return service.approve_request(officer, grant_id=grant_id, command=command)
+    def decide() -> object:
+        return getattr(service, use_case)(officer, grant_id=grant_id, command=command)
 
-    results = run_together([_use_case(world.app, approve) for _ in range(2)])
+    results = run_together([_use_case(world.app, decide) for _ in range(2)])
 
     assert sorted(results) == ["done", "refused"]
-    assert _status(world.app, grant_id) == GrantStatus.ACTIVE.value
-    assert _grant_events(world.app, since) == ["approved"]
+    assert _status(world.app, grant_id) == ending.value
+    assert _grant_events(world.app, since) == [event]
 
 
 def test_request_approved_and_refused_at_once_ends_one_way_only(
@@ -141,25 +159,6 @@ def test_request_approved_and_refused_at_once_ends_one_way_only(
     assert _grant_events(world.app, since) == [won]
     status = {"approved": GrantStatus.ACTIVE, "refused": GrantStatus.REFUSED}[won]
     assert _status(world.app, grant_id) == status.value
-
-
-def test_grant_revoked_twice_at_once_is_revoked_once(
-    world: Sharing, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    grant_id = world.grant(world.subject(), "csc")
-    officer = world.actor(world.officer)
-    command = ReasonCommand(reason="The case has closed")
-    since = head_seq(world.app)
-    wait_after(monkeypatch, grants_repository, "lock_grant")
-
-    def revoke() -> object:
-        return service.revoke_grant(officer, grant_id=grant_id, command=command)
-
-    results = run_together([_use_case(world.app, revoke) for _ in range(2)])
-
-    assert sorted(results) == ["done", "refused"]
-    assert _status(world.app, grant_id) == GrantStatus.REVOKED.value
-    assert _grant_events(world.app, since) == ["revoked"]
 
 
 def test_grant_renewed_twice_at_once_is_renewed_once(

@@ -15,13 +15,11 @@ from portal.audit.models import AuditEventRow
 from portal.core.identity import Role
 from portal.extensions import db
 from tests.e2e.test_sharing_journey import Tab
-from tests.integration.csods.support import boxes, uk_today
+from tests.integration.csods.support import today
 
 pytestmark = pytest.mark.e2e
 
 SENSITIVE = "OFFICIAL-SENSITIVE - PERSONAL DATA"
-#: A disclosure is dated on or after the day its decision is approved (today, in this journey).
-TODAY = boxes(uk_today())
 
 
 class Officer(Tab):
@@ -191,13 +189,13 @@ def test_an_application_walks_every_stage_to_a_disclosure_to_the_mother(
     # Delivery: refused without the undertaking, recorded with it.
     page.goto(application_url)
     _step(officer, "Record the disclosure as delivered", "", "delivery")
-    officer.date("delivered_on", *TODAY)
+    officer.date("delivered_on", *today())  # on or after the day of the approval
     officer.choose(method="IN_PERSON", undertaking_signed="NO")
     officer.button("Record the disclosure as delivered")
     assert "signed the undertaking" in page.locator(".govuk-error-summary").inner_text()
     officer.check("the refused delivery", SENSITIVE)
     officer.choose(undertaking_signed="YES")
-    officer.date("undertaking_signed_on", *TODAY)
+    officer.date("undertaking_signed_on", *today())
     officer.fill({"note": "Delivered to the mother at home"})
     officer.button("Record the disclosure as delivered")
     assert officer.stage() == "DISCLOSURE_DELIVERED"

@@ -15,35 +15,15 @@ import threading
 from typing import Any
 
 from portal.auth import passwords, throttle, totp
+from tests.concurrency.races import BARRIER_TIMEOUT, run_together
 from tests.helpers import csrf_token, current_code, submit_password
 from tests.security.conftest import NEXT_STEP
-
-BARRIER_TIMEOUT = 2.0  # paid once: a broken barrier lets every later wait through at once
 
 
 def _wait(barrier: threading.Barrier) -> None:
     # Serialised: the others could not get there while this one waited.
     with contextlib.suppress(threading.BrokenBarrierError):
         barrier.wait(timeout=BARRIER_TIMEOUT)
-
-
-def _run_together(jobs: list[Any]) -> list[Any]:
-    results: list[Any] = [None] * len(jobs)
-    errors: list[BaseException] = []
-
-    def run(i: int) -> None:
-        try:
-            results[i] = jobs[i]()
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(jobs))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors, errors
-    return results
 
 
 def test_same_totp_code_submitted_concurrently_is_accepted_only_once(
@@ -75,7 +55,7 @@ def test_same_totp_code_submitted_concurrently_is_accepted_only_once(
             "/sign-in/security-code", data={"csrf_token": token, "code": code}
         )
 
-    responses = _run_together([submit(victim, tokens[0]), submit(attacker, tokens[1])])
+    responses = run_together([submit(victim, tokens[0]), submit(attacker, tokens[1])])
     monkeypatch.setattr(totp, "matching_counter", original)
 
     accepted = [r for r in responses if r.status_code == 302]
@@ -122,7 +102,7 @@ def test_concurrent_wrong_passwords_are_not_all_evaluated(app, make_client, fact
             data={"csrf_token": token, "email": user.email, "password": f"guess-{n}", "next": ""},
         )
 
-    _run_together([guess(b, t, n) for n, (b, t) in enumerate(zip(browsers, tokens, strict=True))])
+    run_together([guess(b, t, n) for n, (b, t) in enumerate(zip(browsers, tokens, strict=True))])
     monkeypatch.setattr(throttle, "begin_attempt", read_state)
     monkeypatch.setattr(passwords, "verify_password", verify)
 

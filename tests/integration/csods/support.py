@@ -34,8 +34,12 @@ def uk_today() -> date:
     return datetime.now(UTC).astimezone(UK).date()
 
 
-#: Deliveries are dated on or after the day the decision was approved: today in these tests.
-TODAY = boxes(uk_today())
+def today() -> list[str]:
+    """Today's UK date as the three boxes, read when the answer is sent (not when this module
+    is imported: a run that crosses UK midnight would date deliveries before their approval).
+    Deliveries are dated on or after the day the decision was approved: today in these tests."""
+    return boxes(uk_today())
+
 
 #: Personal details planted in every application: none may reach the log or another user.
 APPLICANT = "Wilhelmina Oakenshaw"
@@ -166,13 +170,18 @@ DISCLOSE = {
     "non_disclosure_reasons": "",
 }
 
-DELIVERY = {
-    "delivered_on": TODAY,
-    "method": "IN_PERSON",
-    "undertaking_signed": "YES",
-    "undertaking_signed_on": TODAY,
-    "note": "Delivered at the mother's home",
-}
+
+def delivery(**changes: Any) -> dict[str, Any]:
+    """A disclosure delivered in person today, the undertaking signed today."""
+    return {
+        "delivered_on": today(),
+        "method": "IN_PERSON",
+        "undertaking_signed": "YES",
+        "undertaking_signed_on": today(),
+        "note": "Delivered at the mother's home",
+        **changes,
+    }
+
 
 #: Each step up to the decision forum, with answers that pass.
 TO_FORUM = (

@@ -14,10 +14,10 @@ from flask.testing import FlaskClient
 
 from tests.integration.csods.support import (
     BASE,
-    DELIVERY,
     DISCLOSE,
     CsodsWorld,
     boxes,
+    delivery,
     record,
     refused,
     step,
@@ -46,11 +46,7 @@ def test_an_undertaking_signed_after_the_disclosure_is_refused(
         world,
         officer,
         f"{BASE}/{application_id}/deliver-disclosure",
-        {
-            **DELIVERY,
-            "delivered_on": boxes(today - timedelta(days=1)),
-            "undertaking_signed_on": boxes(today),
-        },
+        delivery(delivered_on=boxes(today - timedelta(days=1)), undertaking_signed_on=boxes(today)),
         "The undertaking must be signed on or before the day of the disclosure",
     )
     assert world.events_of("DISCLOSURE") == []
@@ -66,12 +62,12 @@ def test_a_disclosure_dated_before_the_decision_was_approved_is_refused(
         world,
         officer,
         f"{BASE}/{application_id}/deliver-disclosure",
-        {**DELIVERY, "delivered_on": yesterday, "undertaking_signed_on": yesterday},
+        delivery(delivered_on=yesterday, undertaking_signed_on=yesterday),
         "The date cannot be before the decision was approved",
     )
     assert world.events_of("DISCLOSURE") == []
     today = boxes(uk_today())
-    done = {**DELIVERY, "delivered_on": today, "undertaking_signed_on": yesterday}
+    done = delivery(delivered_on=today, undertaking_signed_on=yesterday)
     assert step(officer, application_id, "deliver-disclosure", done).status_code == 302
     assert len(world.events_of("DISCLOSURE")) == 1
 

@@ -12,10 +12,10 @@ from flask.testing import FlaskClient
 from portal.csods.models import CsodsReferral
 from tests.integration.csods.support import (
     DISCLOSE,
-    TODAY,
     CsodsWorld,
     record,
     step,
+    today,
     walk_to_forum,
 )
 
@@ -53,7 +53,7 @@ def test_the_referral_ending_an_other_action_decision_is_logged_as_a_disclosure(
     assert step(officer, application_id, "decision", other).status_code == 302
     assert step(supervisor, application_id, "approve", {}).status_code == 302
     before = len(world.events_of("DISCLOSURE"))
-    referred = {"delivered_on": TODAY, "method": "LETTER", "note": "Referral form sent"}
+    referred = {"delivered_on": today(), "method": "LETTER", "note": "Referral form sent"}
     assert step(officer, application_id, "refer", referred).status_code == 302
     disclosures = world.events_of("DISCLOSURE")
     assert len(disclosures) == before + 1

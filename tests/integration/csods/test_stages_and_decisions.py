@@ -20,13 +20,13 @@ from portal.csods.models import (
 )
 from tests.integration.csods.support import (
     BASE,
-    DELIVERY,
     DISCLOSE,
-    TODAY,
     CsodsWorld,
+    delivery,
     error_messages,
     record,
     step,
+    today,
     walk_to_forum,
 )
 
@@ -80,7 +80,7 @@ def test_full_walk_to_a_disclosure_records_every_step_and_one_disclosure_event(
     assert step(supervisor, application_id, "approve", {}).status_code == 302
     disclosures_before = len(world.events_of("DISCLOSURE"))
 
-    assert step(officer, application_id, "deliver-disclosure", DELIVERY).status_code == 302
+    assert step(officer, application_id, "deliver-disclosure", delivery()).status_code == 302
     assert step(officer, application_id, "close", {"note": ""}).status_code == 302
 
     app = world.application(application_id)
@@ -95,7 +95,7 @@ def test_full_walk_to_a_disclosure_records_every_step_and_one_disclosure_event(
         changes = db.session.query(CsodsStageChange).order_by(CsodsStageChange.at).all()
         transitions = [c.transition for c in changes]
         by = {c.transition: c.by_id for c in changes}
-        delivery = db.session.query(CsodsDelivery).one()
+        delivered = db.session.query(CsodsDelivery).one()
         decision = db.session.query(CsodsDecision).one()
         db.session.expunge_all()
     assert transitions == [
@@ -122,9 +122,9 @@ def test_full_walk_to_a_disclosure_records_every_step_and_one_disclosure_event(
     assert event.record_id == application_id
     assert event.actor_id == world.csods.id
     # The delivery record names the event written in its own transaction.
-    assert delivery.audit_seq == event.seq
-    assert delivery.undertaking_signed
-    assert delivery.undertaking_signed_on is not None
+    assert delivered.audit_seq == event.seq
+    assert delivered.undertaking_signed
+    assert delivered.undertaking_signed_on is not None
 
 
 def test_decision_before_the_risk_assessment_is_refused_and_changes_nothing(
@@ -165,7 +165,7 @@ def test_delivery_without_an_undertaking_is_refused_and_logs_no_disclosure(
     walk_to_forum(officer, application_id)
     step(officer, application_id, "decision", DISCLOSE)
     step(supervisor, application_id, "approve", {})
-    unsigned = {**DELIVERY, "undertaking_signed": "NO", "undertaking_signed_on": ["", "", ""]}
+    unsigned = delivery(undertaking_signed="NO", undertaking_signed_on=["", "", ""])
     _refused(
         world,
         officer,
@@ -186,7 +186,7 @@ def test_delivery_before_approval_is_refused(world: CsodsWorld, officer: FlaskCl
         officer,
         application_id,
         "deliver-disclosure",
-        DELIVERY,
+        delivery(),
         "once the decision has been approved",
     )
 
@@ -254,8 +254,8 @@ def test_no_disclosure_informs_the_applicant_then_closes(
     assert "Enter the reasons for not disclosing" in error_messages(response.get_data(as_text=True))
     step(officer, application_id, "decision", {**no, "non_disclosure_reasons": "No convictions"})
     step(supervisor, application_id, "approve", {})
-    _refused(world, officer, application_id, "deliver-disclosure", DELIVERY, "not the way")
-    told = {"delivered_on": TODAY, "method": "LETTER", "note": "Letter sent"}
+    _refused(world, officer, application_id, "deliver-disclosure", delivery(), "not the way")
+    told = {"delivered_on": today(), "method": "LETTER", "note": "Letter sent"}
     assert step(officer, application_id, "inform-applicant", told).status_code == 302
     assert step(officer, application_id, "close", {}).status_code == 302
     assert world.application(application_id).stage == "CLOSED"
