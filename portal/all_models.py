@@ -20,6 +20,7 @@ from portal.csods.models import (
     CsodsReferral,
     CsodsStageChange,
 )
+from portal.db.submissions import FormSubmission
 from portal.governance.models import Alert, AlertDisposition, AlertScan
 from portal.meetings.models import (
     ActionUpdate,
@@ -57,6 +58,7 @@ __all__ = [
     "CsodsPause",
     "CsodsReferral",
     "CsodsStageChange",
+    "FormSubmission",
     "LaoList",
     "LaoMember",
     "LoginThrottle",

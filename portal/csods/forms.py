@@ -13,6 +13,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import RadioField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 
+from portal.core.once import submission_key
 from portal.core.widgets import SubmitButton
 from portal.csods.schemas import DEFAULT_DP_CONDITION, METHODS, YES_NO, part3_conditions
 from portal.csods.stages import CHANNELS, KNOWS, OUTCOME_LABELS
@@ -54,7 +55,13 @@ def _date(label: str, hint: str = "For example, 27 3 2025") -> Any:
     return DatePartsField(label, description=hint)
 
 
-class ChildForm(FlaskForm):  # type: ignore[misc]
+class _OnceForm(FlaskForm):  # type: ignore[misc]
+    """Every CSODS page's form: a second sending of the same page saves nothing more."""
+
+    submission = submission_key()
+
+
+class ChildForm(_OnceForm):
     child_name = _text("Child’s name")
     child_date_of_birth = _date("Child’s date of birth", "Leave blank if only the age is known")
     child_age = _text("Child’s age in years", "If the date of birth is not known")
@@ -99,16 +106,16 @@ class ApplicationForm(ChildForm):
     submit = SubmitField("Record application", widget=SubmitButton())
 
 
-class EmptyForm(FlaskForm):  # type: ignore[misc]
+class EmptyForm(_OnceForm):
     submit = SubmitField("Confirm", widget=SubmitButton())
 
 
-class NoteForm(FlaskForm):  # type: ignore[misc]
+class NoteForm(_OnceForm):
     note = _area("Note (optional)")
     submit = SubmitField("Close the application", widget=SubmitButton())
 
 
-class ScopeForm(FlaskForm):  # type: ignore[misc]
+class ScopeForm(_OnceForm):
     checks_made = _area("Checks made and their results")
     in_scope = _radio("Is the application in scope?", YES_NO, "A specific child with contact")
     explanation = _area(
@@ -117,7 +124,7 @@ class ScopeForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField("Record the scope decision", widget=SubmitButton())
 
 
-class InterviewForm(FlaskForm):  # type: ignore[misc]
+class InterviewForm(_OnceForm):
     verified = _radio(
         "Were the applicant’s identity, address and relationship to the child verified?",
         YES_NO,
@@ -132,7 +139,7 @@ class InterviewForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField("Record the interview", widget=SubmitButton())
 
 
-class RiskAssessmentForm(FlaskForm):  # type: ignore[misc]
+class RiskAssessmentForm(_OnceForm):
     agencies = _area(
         "Agencies consulted and their answers",
         "One agency per line: the agency, a colon, then its answer",
@@ -141,7 +148,7 @@ class RiskAssessmentForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField("Complete the risk assessment", widget=SubmitButton())
 
 
-class DecisionForm(FlaskForm):  # type: ignore[misc]
+class DecisionForm(_OnceForm):
     outcome = _radio("Decision", OUTCOME_LABELS)
     forum = _text("Decision forum")
     attendees = _area("Attendees")
@@ -175,7 +182,7 @@ class DecisionForm(FlaskForm):  # type: ignore[misc]
             self.dp_condition.data = DEFAULT_DP_CONDITION
 
 
-class DeliveryForm(FlaskForm):  # type: ignore[misc]
+class DeliveryForm(_OnceForm):
     delivered_on = _date("Date")
     method = _radio("How", METHODS)
     undertaking_signed = _radio(
@@ -188,12 +195,12 @@ class DeliveryForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField("Record", widget=SubmitButton())
 
 
-class PauseForm(FlaskForm):  # type: ignore[misc]
+class PauseForm(_OnceForm):
     reason = _area("Exceptional circumstances", "Why the target clock must stop")
     submit = SubmitField("Pause the clock", widget=SubmitButton())
 
 
-class ReferralForm(FlaskForm):  # type: ignore[misc]
+class ReferralForm(_OnceForm):
     referred_to = _text("Referred to", "For example, children’s social care MASH")
     risk = _area("The immediate risk")
     submit = SubmitField("Open the safeguarding referral", widget=SubmitButton())

@@ -8,7 +8,8 @@ inside the block and returns after it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
@@ -23,8 +24,10 @@ from portal.access.decorators import requires
 from portal.access.gate import AccessDenied
 from portal.access.permissions import Permission
 from portal.core.actor import current_actor
+from portal.core.once import saved_once
 from portal.csods import application_schemas, cases, forms, schemas, service, steps
 from portal.csods.stages import STAGE_LABELS, Stage, Transition, allowed
+from portal.db import submissions
 from portal.db.transaction import transaction
 from portal.subjects.views import refusal_page
 
@@ -212,11 +215,16 @@ def record_application() -> ResponseReturnValue:
         form, application_schemas.RecordApplicationSchema(), application_schemas.ApplicationCommand
     )
     if command is not None:
+        actor, key = current_actor(), form.submission.data
         try:
             with transaction():
-                application_id = service.record_application(current_actor(), command=command)
+                submissions.claim(key, user_id=actor.user_id)
+                application_id = service.record_application(actor, command=command)
+                submissions.finish(key, _page_of(application_id))
         except service.Refused as refused:
             forms.add_error(form, refused.field, refused.message)
+        except submissions.AlreadySent as sent:
+            return saved_once(sent, otherwise=url_for("csods.case_list"))
         else:
             flash(RECORDED, "success")
             return redirect(url_for("csods.show_application", application_id=application_id))
@@ -251,10 +259,12 @@ def add_child(application_id: uuid.UUID) -> ResponseReturnValue:
     command = _load(form, application_schemas.AddChildSchema(), application_schemas.ChildCommand)
     if command is not None:
         try:
-            with transaction():
+            with _once(form, application_id):
                 service.add_child(current_actor(), application_id=application_id, command=command)
         except service.Refused as refused:
             forms.add_error(form, refused.field, refused.message)
+        except submissions.AlreadySent as sent:
+            return saved_once(sent, otherwise=_page_of(application_id))
         else:
             flash(CHILD_ADDED, "success")
             return redirect(url_for("csods.show_application", application_id=application_id))
@@ -274,10 +284,12 @@ def step(application_id: uuid.UUID, step: str) -> ResponseReturnValue:
     command = _load(form, found.schema(), object)
     if command is not None:
         try:
-            with transaction():
+            with _once(form, application_id):
                 found.action(current_actor(), application_id=application_id, command=command)
         except service.Refused as refused:
             forms.add_error(form, refused.field, refused.message)
+        except submissions.AlreadySent as sent:
+            return saved_once(sent, otherwise=_page_of(application_id))
         else:
             flash(SAVED, "success")
             return redirect(url_for("csods.show_application", application_id=application_id))
@@ -300,6 +312,20 @@ def _step_page(
             and not transitions & set(allowed(application.stage_enum)),
         )
     return page
+
+
+def _page_of(application_id: uuid.UUID) -> str:
+    return url_for("csods.show_application", application_id=application_id)
+
+
+@contextmanager
+def _once(form: FlaskForm, application_id: uuid.UUID) -> Iterator[None]:
+    """One unit of work that changes the application, saved once however often it is sent."""
+    key = form.submission.data
+    with transaction():
+        submissions.claim(key, user_id=current_actor().user_id)
+        yield
+        submissions.finish(key, _page_of(application_id))
 
 
 def _load(form: FlaskForm, schema: Schema, command: type[Any]) -> Any:

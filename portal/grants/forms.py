@@ -31,6 +31,7 @@ from wtforms import (
 
 from portal.core import lawful_basis
 from portal.core.lawful_basis import BasisKind
+from portal.core.once import submission_key
 from portal.core.widgets import SubmitButton
 
 PROFILE_CHOICES = [
@@ -124,6 +125,7 @@ class _TermsForm(FlaskForm):  # type: ignore[misc]
 
 
 class GrantForm(_TermsForm):
+    submission = submission_key()
     grantee_agency_id = _select("Agency to share with", [])
     grantee_user_email = StringField(
         "Named person (optional)",

@@ -21,6 +21,8 @@ from portal.access.decorators import requires
 from portal.access.gate import AccessDenied
 from portal.access.permissions import Permission
 from portal.core.actor import current_actor
+from portal.core.once import saved_once
+from portal.db import submissions
 from portal.db.transaction import transaction
 from portal.grants import lao, pages, service
 from portal.grants.forms import (
@@ -88,14 +90,20 @@ def new_grant(subject_id: uuid.UUID) -> ResponseReturnValue:
     form = GrantForm()
     command = _load(form, GrantAccessSchema(), GrantCommand)
     if command is not None:
+        actor, key = current_actor(), form.submission.data
+        listed = url_for("grants.list_grants", subject_id=subject_id)
         try:
             with transaction():
-                service.grant_access(current_actor(), subject_id=subject_id, command=command)
+                submissions.claim(key, user_id=actor.user_id)
+                service.grant_access(actor, subject_id=subject_id, command=command)
+                submissions.finish(key, listed)
         except service.Refused as refused:
             add_error(form, refused.field, refused.message)
+        except submissions.AlreadySent as sent:
+            return saved_once(sent, otherwise=listed)
         else:
             flash(GRANTED, "success")
-            return redirect(url_for("grants.list_grants", subject_id=subject_id))
+            return redirect(listed)
     with transaction():
         page = pages.grant_form(current_actor(), subject_id=subject_id)
         form.set_choices(page.agencies, page.records)

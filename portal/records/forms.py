@@ -21,6 +21,7 @@ from wtforms import (
 )
 
 from portal.core.markings import Marking
+from portal.core.once import submission_key
 from portal.core.widgets import SubmitButton
 from portal.records.schemas import CREATABLE_KINDS, RMP_SECTIONS
 from portal.subjects.forms import MarkingForm, add_error, load_command, marking_fields, page_error
@@ -42,6 +43,7 @@ def _section(label: str) -> Any:
 
 
 class RecordForm(MarkingForm):
+    submission = submission_key()
     kind = RadioField(
         "Kind of record",
         choices=[SelectChoice(value, label) for value, label in CREATABLE_KINDS.items()],

@@ -33,6 +33,7 @@ from wtforms import (
 )
 
 from portal.core.markings import Descriptor, Handling, Marking, combine
+from portal.core.once import submission_key
 from portal.core.widgets import SubmitButton
 from portal.subjects.schemas import (
     CLASSIFICATIONS,
@@ -154,6 +155,7 @@ class MarkingForm(FlaskForm):  # type: ignore[misc]
 
 
 class SubjectForm(MarkingForm):
+    submission = submission_key()
     family_name = StringField("Family name", widget=GovTextInput())
     given_names = StringField("Given names", widget=GovTextInput())
     aliases = TextAreaField(

@@ -36,7 +36,7 @@ from portal.core.widgets import SubmitButton
 C = TypeVar("C")
 
 #: Sent by every form, checked by Flask-WTF, never part of a command.
-_NOT_INPUT = frozenset({"csrf_token", "submit"})
+_NOT_INPUT = frozenset({"csrf_token", "submit", "submission"})
 UNEXPECTED_INPUT = (
     "The form was sent with information this page does not accept. Reload the page and try again"
 )

@@ -10,8 +10,12 @@ from sqlalchemy import func, select
 
 from portal.auth.models import UserSession
 from portal.core.clock import ShiftedClock
+from portal.db.submissions import FormSubmission
 from portal.extensions import db
+from tests.concurrency.races import opened_form
 from tests.helpers import csrf_token, sign_in
+from tests.integration.subjects.sharing import World
+from tests.integration.subjects.test_create_subject import answers as subject_answers
 
 
 def _rows(app: Flask) -> int:
@@ -88,3 +92,32 @@ def test_purge_deletes_a_session_past_the_absolute_limit_even_if_busy(
     _purge(app)
 
     assert _rows(app) == 0
+
+
+def _keys(app: Flask) -> int:
+    with app.app_context():
+        count = db.session.execute(select(func.count()).select_from(FormSubmission)).scalar_one()
+        db.session.remove()
+        return int(count)
+
+
+def test_purge_deletes_form_keys_older_than_the_longest_session(
+    app: Flask, make_client: Any, factories: Any, clock: ShiftedClock
+) -> None:
+    """A creation form's key is only needed while its page could be sent again, which is no
+    longer than a session lives (the page's CSRF token ends with it)."""
+    settings = app.extensions["portal.settings"]
+    world = World(app, factories)
+    for when in ("old", "new"):
+        browser = world.browser(world.officer, make_client)
+        fields = opened_form(browser, "/subjects/new")
+        answers = {**subject_answers(world, pnc_id="", ndelius_crn="", visor_ref=""), **fields}
+        assert browser.post("/subjects/new", data=answers).status_code == 302, when
+        if when == "old":
+            clock.advance(timedelta(seconds=settings.session_absolute_seconds, minutes=1))
+    assert _keys(app) == 2
+
+    output = _purge(app)
+
+    assert _keys(app) == 1
+    assert "Form keys deleted: 1" in output
