@@ -185,6 +185,10 @@ class DecisionForm(_OnceForm):
 class DeliveryForm(_OnceForm):
     delivered_on = _date("Date")
     method = _radio("How", METHODS)
+    disclosed_by = _text(
+        "Who made the disclosure",
+        "The names and roles of the officers who told the recipient in person",
+    )
     undertaking_signed = _radio(
         "Did the recipient sign the undertaking?",
         YES_NO,

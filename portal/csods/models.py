@@ -262,6 +262,8 @@ class CsodsDelivery(UUIDPrimaryKey, Base):
     undertaking_signed: Mapped[bool] = mapped_column(Boolean, default=False)
     undertaking_signed_on: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)
+    #: Who told the recipient (a disclosure; none recorded before migration 0013).
+    disclosed_by: Mapped[str | None] = mapped_column(String(300))
     recorded_at: Mapped[datetime]
     #: The DISCLOSURE audit event written in the same transaction.
     audit_seq: Mapped[int | None]

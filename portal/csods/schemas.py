@@ -35,6 +35,7 @@ DISCLOSURE_GATEWAY: Final = "GW-CJA03-S327A"
 DEFAULT_DP_CONDITION: Final = "DP3-SCH8-4"
 METHODS: Final = {"IN_PERSON": "In person", "PHONE": "By phone", "LETTER": "By letter"}
 YES_NO: Final = {"YES": "Yes", "NO": "No"}
+MAX_DISCLOSED_BY: Final = 300
 #: The recipient signs the undertaking before (or when) they are told (domain §2.3, §8.1).
 UNDERTAKING_AFTER: Final = "The undertaking must be signed on or before the day of the disclosure"
 
@@ -270,6 +271,9 @@ class DeliveryCommand:
     undertaking_signed: bool
     undertaking_signed_on: date | None
     note: str | None
+    #: Who told the recipient, for a disclosure (domain §8.1 "discloser(s)"); they may not be
+    #: the person recording it.
+    disclosed_by: str | None = None
 
 
 class DeliverySchema(InputSchema):
@@ -305,7 +309,16 @@ class DeliverySchema(InputSchema):
                 "date the undertaking was signed",
             ),
             note=data["note"],
+            disclosed_by=data.get("disclosed_by"),
         )
+
+
+class DisclosureDeliverySchema(DeliverySchema):
+    """A disclosure delivered: also who made it."""
+
+    disclosed_by = text(
+        "Enter who made the disclosure", "who made the disclosure", MAX_DISCLOSED_BY
+    )
 
 
 @dataclass(frozen=True)

@@ -315,6 +315,7 @@ def _deliver(
             undertaking_signed=command.undertaking_signed,
             undertaking_signed_on=command.undertaking_signed_on,
             note=command.note,
+            disclosed_by=command.disclosed_by,
             recorded_at=now,
             audit_seq=audit_seq,
         )

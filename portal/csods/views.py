@@ -52,7 +52,7 @@ class Step:
     skip: frozenset[str] = frozenset()
 
 
-_NOT_DISCLOSURE: Final = frozenset({"undertaking_signed", "undertaking_signed_on"})
+_NOT_DISCLOSURE: Final = frozenset({"undertaking_signed", "undertaking_signed_on", "disclosed_by"})
 
 STEPS: Final[dict[str, Step]] = {
     "begin-checks": Step(
@@ -107,7 +107,7 @@ STEPS: Final[dict[str, Step]] = {
     "deliver-disclosure": Step(
         "Record the disclosure as delivered",
         forms.DeliveryForm,
-        schemas.DeliverySchema,
+        schemas.DisclosureDeliverySchema,
         steps.deliver_disclosure,
         "Record the disclosure as delivered",
     ),

@@ -47,6 +47,8 @@ SUPERVISOR: Final = DemoUser(
     Clearance.SC,
 )
 OFFICER_EMAIL: Final = "mosovo@police.demo"
+#: Who told the recipient of the demo disclosure.
+DISCLOSERS: Final = "DC Priya Marsh (MOSOVO) and PC Tom Shah (neighbourhood team)"
 
 #: The transition each ending takes from APPROVED, by outcome.
 _ENDING: Final = {
@@ -345,6 +347,7 @@ def _fill(
                 delivered_by_id=officer.id,
                 undertaking_signed=disclosed,
                 undertaking_signed_on=at.date() if disclosed else None,
+                disclosed_by=DISCLOSERS if disclosed else None,
                 recorded_at=at,
                 audit_seq=_log_disclosure(app, officer, spec) if disclosed else None,
             )

@@ -191,14 +191,16 @@ def test_an_application_walks_every_stage_to_a_disclosure_to_the_mother(
     _step(officer, "Record the disclosure as delivered", "", "delivery")
     officer.date("delivered_on", *today())  # on or after the day of the approval
     officer.choose(method="IN_PERSON", undertaking_signed="NO")
+    officer.fill({"disclosed_by": "DC Priya Marsh and PC Tom Shah"})
     officer.button("Record the disclosure as delivered")
     assert "signed the undertaking" in page.locator(".govuk-error-summary").inner_text()
     officer.check("the refused delivery", SENSITIVE)
     officer.choose(undertaking_signed="YES")
     officer.date("undertaking_signed_on", *today())
-    officer.fill({"note": "Delivered to the mother at home"})
+    officer.fill({"note": "Delivered to the mother"})
     officer.button("Record the disclosure as delivered")
     assert officer.stage() == "DISCLOSURE_DELIVERED"
+    assert "DC Priya Marsh and PC Tom Shah" in page.locator("main").inner_text()
     _step(officer, "Close the application", "", "close")
     officer.button("Close the application")
     assert officer.stage() == "CLOSED"

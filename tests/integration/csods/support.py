@@ -171,11 +171,16 @@ DISCLOSE = {
 }
 
 
+#: Who told the recipient: two officers, neither of them the one who records it.
+DISCLOSERS = "DC Priya Marsh and PC Tom Shah"
+
+
 def delivery(**changes: Any) -> dict[str, Any]:
     """A disclosure delivered in person today, the undertaking signed today."""
     return {
         "delivered_on": today(),
         "method": "IN_PERSON",
+        "disclosed_by": DISCLOSERS,
         "undertaking_signed": "YES",
         "undertaking_signed_on": today(),
         "note": "Delivered at the mother's home",

@@ -1,4 +1,4 @@
-"""Migration 0005: the CSODS tables match the models; down to 0003 removes them, up restores."""
+"""Migrations 0005 and 0013: the CSODS tables match the models; down and up restore them."""
 
 from __future__ import annotations
 
@@ -44,3 +44,30 @@ def test_downgrade_removes_the_csods_tables_and_upgrade_restores_them(app: Flask
         upgrade()
         assert set(inspect(db.engine).get_table_names()) >= CSODS_TABLES
         db.session.remove()
+
+
+def test_0013_the_discloser_column_goes_down_and_up_keeping_the_triggers(app: Flask) -> None:
+    def columns() -> set[str]:
+        return {c["name"] for c in inspect(db.engine).get_columns("csods_delivery")}
+
+    with app.app_context():
+        triggers = _triggers()
+        assert triggers or db.engine.dialect.name != "sqlite"
+        assert "disclosed_by" in columns()
+        downgrade(revision="0012")
+        assert "disclosed_by" not in columns()
+        upgrade()
+        assert "disclosed_by" in columns()
+        assert _triggers() == triggers
+        db.session.remove()
+
+
+def _triggers() -> set[str]:
+    """The triggers on the delivery table (SQLite's fact_version ones; none on PostgreSQL)."""
+    if db.engine.dialect.name != "sqlite":
+        return set()
+    with db.engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'csods_delivery'"
+        )
+        return {row[0] for row in rows}

@@ -18,9 +18,11 @@ from portal.csods.models import (
     CsodsReferral,
     CsodsStageChange,
 )
+from portal.users.forms import UNEXPECTED_INPUT
 from tests.integration.csods.support import (
     BASE,
     DISCLOSE,
+    DISCLOSERS,
     CsodsWorld,
     delivery,
     error_messages,
@@ -125,6 +127,12 @@ def test_full_walk_to_a_disclosure_records_every_step_and_one_disclosure_event(
     assert delivered.audit_seq == event.seq
     assert delivered.undertaking_signed
     assert delivered.undertaking_signed_on is not None
+    # Who told the recipient is kept apart from who recorded it, and shown on the page.
+    assert delivered.disclosed_by == DISCLOSERS
+    assert delivered.delivered_by_id == world.csods.id
+    page = officer.get(f"/csods/applications/{application_id}").get_data(as_text=True)
+    assert "Disclosed by" in page
+    assert DISCLOSERS in page
 
 
 def test_decision_before_the_risk_assessment_is_refused_and_changes_nothing(
@@ -175,6 +183,46 @@ def test_delivery_without_an_undertaking_is_refused_and_logs_no_disclosure(
         "cannot be marked delivered until the recipient has signed the undertaking",
     )
     assert world.events_of("DISCLOSURE") == []
+
+
+def test_disclosure_without_who_made_it_is_refused_and_logs_no_disclosure(
+    world: CsodsWorld, officer: FlaskClient, supervisor: FlaskClient
+) -> None:
+    """Domain §8.1: the decision record names the discloser(s)."""
+    application_id = record(officer)
+    walk_to_forum(officer, application_id)
+    step(officer, application_id, "decision", DISCLOSE)
+    step(supervisor, application_id, "approve", {})
+    _refused(
+        world,
+        officer,
+        application_id,
+        "deliver-disclosure",
+        delivery(disclosed_by="   "),
+        "Enter who made the disclosure",
+    )
+    assert world.events_of("DISCLOSURE") == []
+
+
+def test_a_letter_to_the_applicant_does_not_take_a_discloser(
+    world: CsodsWorld, officer: FlaskClient, supervisor: FlaskClient
+) -> None:
+    """Only a disclosure asks who made it; sent with a letter it is an unexpected answer."""
+    application_id = record(officer)
+    walk_to_forum(officer, application_id)
+    no = {**DISCLOSE, "outcome": "NO_DISCLOSURE", "non_disclosure_reasons": "No convictions"}
+    step(officer, application_id, "decision", no)
+    step(supervisor, application_id, "approve", {})
+    told = {"delivered_on": today(), "method": "LETTER", "note": "Letter sent"}
+    _refused(
+        world,
+        officer,
+        application_id,
+        "inform-applicant",
+        {**told, "disclosed_by": DISCLOSERS},
+        UNEXPECTED_INPUT,
+    )
+    assert step(officer, application_id, "inform-applicant", told).status_code == 302
 
 
 def test_delivery_before_approval_is_refused(world: CsodsWorld, officer: FlaskClient) -> None:
