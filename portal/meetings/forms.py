@@ -25,6 +25,7 @@ from wtforms import (
     TextAreaField,
 )
 
+from portal.core.once import submission_key
 from portal.core.widgets import SubmitButton
 from portal.meetings.schemas import (
     ATTENDANCE,
@@ -89,6 +90,7 @@ def _agency_choices(agencies: Sequence[Any], prompt: str) -> list[Any]:
 
 
 class MeetingForm(FlaskForm):  # type: ignore[misc]
+    submission = submission_key()
     #: The saved state of the record the edit page shows, sent back to catch a change since.
     version = HiddenField()
     kind = _radio("Kind of meeting", KINDS)
@@ -185,6 +187,7 @@ for _i in range(1, ATTENDEE_ROWS + 1):
 
 
 class ActionForm(FlaskForm):  # type: ignore[misc]
+    submission = submission_key()
     description = TextAreaField("What is the action?", widget=GovTextArea())
     pillar = _radio("Risk management plan pillar", PILLARS)
     owner_agency_id = _select("Agency that owns the action")

@@ -17,6 +17,8 @@ from portal.access.gate import AccessDenied, AcknowledgementRequired
 from portal.access.permissions import Permission
 from portal.core.actor import current_actor
 from portal.core.inputs import has_control_characters, is_ascii_number
+from portal.core.once import saved_once
+from portal.db import submissions
 from portal.db.transaction import transaction
 from portal.meetings import actions, minutes, service
 from portal.meetings.forms import (
@@ -71,13 +73,19 @@ def create_meeting(subject_id: uuid.UUID) -> ResponseReturnValue:
     if form.validate_on_submit():
         command = load_command(form, MeetingSchema(), MeetingCommand)
         if command is not None:
+            actor, key = current_actor(), form.submission.data
             try:
                 with transaction():
+                    submissions.claim(key, user_id=actor.user_id)
                     meeting_id = service.create_meeting(
-                        current_actor(), subject_id=subject_id, command=command
+                        actor, subject_id=subject_id, command=command
                     )
+                    submissions.finish(key, url_for("meetings.show_meeting", meeting_id=meeting_id))
             except service.Refused as refused:
                 _errors(form, refused)
+            except submissions.AlreadySent as sent:
+                listed = url_for("meetings.list_meetings", subject_id=subject_id)
+                return saved_once(sent, otherwise=listed)
             else:
                 flash("Meeting recorded", "success")
                 return redirect(url_for("meetings.show_meeting", meeting_id=meeting_id))
@@ -225,14 +233,20 @@ def add_action(meeting_id: uuid.UUID) -> ResponseReturnValue:
     if form.validate_on_submit():
         command = load_command(form, ActionSchema(), ActionCommand)
         if command is not None:
+            actor, key = current_actor(), form.submission.data
+            shown = url_for("meetings.show_meeting", meeting_id=meeting_id)
             try:
                 with transaction():
-                    actions.add_action(current_actor(), meeting_id=meeting_id, command=command)
+                    submissions.claim(key, user_id=actor.user_id)
+                    actions.add_action(actor, meeting_id=meeting_id, command=command)
+                    submissions.finish(key, shown)
             except service.Refused as refused:
                 _errors(form, refused)
+            except submissions.AlreadySent as sent:
+                return saved_once(sent, otherwise=shown)
             else:
                 flash("Action added", "success")
-                return redirect(url_for("meetings.show_meeting", meeting_id=meeting_id))
+                return redirect(shown)
     with transaction():
         subject = actions.meeting_heading(current_actor(), meeting_id=meeting_id)
         page = render_template(

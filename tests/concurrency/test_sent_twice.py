@@ -5,12 +5,14 @@ the same key, twice (:mod:`portal.db.submissions`).
 Each test opens the form as a browser does (its hidden inputs, the key among them), sends the
 same answers twice, and checks: one row, one audit event, and both answers going to the page
 that shows what was saved, the second saying it was saved once. Before the keys, each of these
-made two subjects, records, grants, children or referrals, each with its own event.
+made two subjects, records, grants, meetings, actions, children or referrals, each with its
+own event.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -24,6 +26,7 @@ from portal.core.once import SAVED_ONCE
 from portal.csods.models import CsodsApplication, CsodsChild, CsodsReferral
 from portal.db.submissions import FormSubmission
 from portal.extensions import db
+from portal.meetings.models import Meeting, MeetingAction
 from portal.records.models import SharedRecord
 from portal.subjects import service as subjects_service
 from portal.subjects.models import Subject
@@ -39,6 +42,7 @@ from tests.integration.csods.support import (
 )
 from tests.integration.grants.test_grant_pages import browser as grants_browser
 from tests.integration.grants.test_grant_pages import grant_answers
+from tests.integration.meetings.conftest import MeetingWorld, date_parts
 from tests.integration.records.test_create_record import answers as record_answers
 from tests.integration.subjects.sharing import World
 from tests.integration.subjects.test_create_subject import answers as subject_answers
@@ -276,3 +280,38 @@ def test_subject_form_sent_twice_at_once_adds_one_subject(
         [key] = db.session.execute(select(FormSubmission.key)).scalars().all()
         db.session.remove()
     assert key == uuid.UUID(data["submission"])
+
+
+def test_meeting_form_sent_twice_records_one_meeting(
+    app: Flask, factories: Any, make_client: Any
+) -> None:
+    """The second sending used to record the subject's next meeting, a copy of the first."""
+    world = MeetingWorld(app, factories)
+    subject_id = world.subject()
+    chair = world.browser(world.coordinator, make_client)
+
+    first, second = _sent_twice(chair, f"/subjects/{subject_id}/meetings/new", world.meeting_form())
+
+    _saved_once(chair, first, second)
+    assert _count(app, Meeting) == 1
+
+
+def test_action_form_sent_twice_adds_one_action(
+    app: Flask, factories: Any, make_client: Any
+) -> None:
+    world = MeetingWorld(app, factories)
+    subject_id = world.subject()
+    chair = world.browser(world.coordinator, make_client)
+    meeting_id = world.create_meeting(chair, subject_id)
+    answers = {
+        "description": "Home visit",
+        "pillar": "SUPERVISION",
+        "owner_agency_id": str(world.partners["probation"].id),
+        "owner_person": "Probation officer",
+        "due_on": date_parts(world.today() + timedelta(days=14)),
+    }
+
+    first, second = _sent_twice(chair, f"/meetings/{meeting_id}/actions/new", answers)
+
+    _saved_once(chair, first, second)
+    assert _count(app, MeetingAction) == 1
