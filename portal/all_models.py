@@ -18,6 +18,7 @@ from portal.csods.models import (
     CsodsDelivery,
     CsodsPause,
     CsodsReferral,
+    CsodsReturnedDecision,
     CsodsStageChange,
 )
 from portal.db.submissions import FormSubmission
@@ -57,6 +58,7 @@ __all__ = [
     "CsodsDelivery",
     "CsodsPause",
     "CsodsReferral",
+    "CsodsReturnedDecision",
     "CsodsStageChange",
     "FormSubmission",
     "LaoList",

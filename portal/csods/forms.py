@@ -199,6 +199,14 @@ class DeliveryForm(_OnceForm):
     submit = SubmitField("Record", widget=SubmitButton())
 
 
+class SendBackForm(_OnceForm):
+    reason = _area(
+        "Why the decision is sent back",
+        "What the forum should look at again. The person who recorded the decision will see this",
+    )
+    submit = SubmitField("Send back", widget=SubmitButton())
+
+
 class PauseForm(_OnceForm):
     reason = _area("Exceptional circumstances", "Why the target clock must stop")
     submit = SubmitField("Pause the clock", widget=SubmitButton())

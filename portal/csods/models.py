@@ -238,6 +238,35 @@ class CsodsDecision(UUIDPrimaryKey, Base):
         return Outcome(self.outcome)
 
 
+class CsodsReturnedDecision(UUIDPrimaryKey, Base):
+    """A decision a supervisor sent back to the forum instead of approving it, and why.
+
+    The decision row itself goes (an application has one current decision); what it said, who
+    recorded it and who sent it back stay here, shown on the application page."""
+
+    __tablename__ = "csods_returned_decision"
+    __table_args__ = (
+        CheckConstraint(enum_check("outcome", Outcome), name="outcome"),
+        CheckConstraint("returned_by_id <> decided_by_id", name="two_people"),
+    )
+
+    application_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("csods_application.id", ondelete="RESTRICT"), index=True
+    )
+    outcome: Mapped[str] = mapped_column(String(16))
+    forum: Mapped[str] = mapped_column(String(200))
+    rationale: Mapped[str] = mapped_column(Text)
+    decided_by_id: Mapped[uuid.UUID] = _user_fk()
+    decided_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+    returned_by_id: Mapped[uuid.UUID] = _user_fk()
+    returned_at: Mapped[datetime]
+
+    @property
+    def outcome_enum(self) -> Outcome:
+        return Outcome(self.outcome)
+
+
 class CsodsDelivery(UUIDPrimaryKey, Base):
     """How the outcome reached its recipient: the disclosure (with the signed undertaking), the
     applicant told of no disclosure, or the referral made."""

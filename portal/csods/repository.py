@@ -18,6 +18,7 @@ from portal.csods.models import (
     CsodsDelivery,
     CsodsPause,
     CsodsReferral,
+    CsodsReturnedDecision,
     CsodsStageChange,
 )
 from portal.csods.stages import CLOSED_STAGES
@@ -149,6 +150,21 @@ def decision(application_id: uuid.UUID) -> CsodsDecision | None:
     return db.session.execute(
         select(CsodsDecision).where(CsodsDecision.application_id == application_id)
     ).scalar_one_or_none()
+
+
+def returned_decisions(application_id: uuid.UUID) -> list[CsodsReturnedDecision]:
+    return list(
+        db.session.execute(
+            select(CsodsReturnedDecision)
+            .where(CsodsReturnedDecision.application_id == application_id)
+            .order_by(CsodsReturnedDecision.returned_at, CsodsReturnedDecision.id)
+        ).scalars()
+    )
+
+
+def remove(row: object) -> None:
+    db.session.delete(row)
+    db.session.flush()
 
 
 def delivery(decision_id: uuid.UUID) -> CsodsDelivery | None:

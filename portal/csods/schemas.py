@@ -350,6 +350,24 @@ class PauseSchema(InputSchema):
 
 
 @dataclass(frozen=True)
+class SendBackCommand:
+    reason: str
+
+
+class SendBackSchema(InputSchema):
+    multiline = frozenset({"reason"})
+    reason = text(
+        "Enter why the decision is sent back, and what the forum should look at again",
+        "the reason",
+        LONG,
+    )
+
+    @post_load
+    def to_command(self, data: dict[str, Any], **_: Any) -> SendBackCommand:
+        return SendBackCommand(data["reason"])
+
+
+@dataclass(frozen=True)
 class ReferralCommand:
     referred_to: str
     risk: str

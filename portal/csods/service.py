@@ -39,6 +39,7 @@ from portal.csods.models import (
     CsodsDelivery,
     CsodsPause,
     CsodsReferral,
+    CsodsReturnedDecision,
     CsodsStageChange,
 )
 from portal.csods.schemas import NoteCommand, PauseCommand
@@ -271,6 +272,8 @@ class ApplicationView:
     pauses: list[CsodsPause]
     referrals: list[CsodsReferral]
     decision: CsodsDecision | None
+    #: Decisions a supervisor sent back to the forum, oldest first.
+    returned: list[CsodsReturnedDecision]
     delivery: CsodsDelivery | None
     clocks: Clocks
     next_steps: tuple[Transition, ...]
@@ -290,7 +293,9 @@ def view_application(actor: Actor, *, application_id: uuid.UUID) -> ApplicationV
     delivery = repository.delivery(decision.id) if decision else None
     history = repository.history(application.id)
     referrals = repository.referrals(application.id)
+    returned = repository.returned_decisions(application.id)
     people = {application.officer_id, *(h.by_id for h in history)}
+    people |= {r.decided_by_id for r in returned} | {r.returned_by_id for r in returned}
     people |= {p.started_by_id for p in found_pauses} | {r.raised_by_id for r in referrals}
     if decision is not None:
         people.add(decision.decided_by_id)
@@ -306,6 +311,7 @@ def view_application(actor: Actor, *, application_id: uuid.UUID) -> ApplicationV
         pauses=found_pauses,
         referrals=referrals,
         decision=decision,
+        returned=returned,
         delivery=delivery,
         clocks=clocks_of(application, found_pauses, db_now()),
         next_steps=_next_steps(application),

@@ -76,6 +76,7 @@ class Transition(StrEnum):
     COMPLETE_RISK_ASSESSMENT = "COMPLETE_RISK_ASSESSMENT"
     RECORD_DECISION = "RECORD_DECISION"
     APPROVE = "APPROVE"
+    SEND_BACK = "SEND_BACK"
     DELIVER_DISCLOSURE = "DELIVER_DISCLOSURE"
     INFORM_APPLICANT = "INFORM_APPLICANT"
     REFER = "REFER"
@@ -96,6 +97,7 @@ TRANSITION_LABELS: Final = {
     Transition.COMPLETE_RISK_ASSESSMENT: "Complete the risk assessment",
     Transition.RECORD_DECISION: "Record the decision",
     Transition.APPROVE: "Approve the decision",
+    Transition.SEND_BACK: "Send the decision back to the forum",
     Transition.DELIVER_DISCLOSURE: "Record the disclosure as delivered",
     Transition.INFORM_APPLICANT: "Record that the applicant was informed",
     Transition.REFER: "Record the safeguarding referral",
@@ -132,12 +134,19 @@ MOVES: Final[dict[tuple[Stage, Transition], Stage]] = {
     (Stage.RISK_ASSESSMENT, Transition.COMPLETE_RISK_ASSESSMENT): Stage.DECISION_FORUM,
     (Stage.DECISION_FORUM, Transition.RECORD_DECISION): Stage.DECIDED,
     (Stage.DECIDED, Transition.APPROVE): Stage.APPROVED,
+    (Stage.DECIDED, Transition.SEND_BACK): Stage.DECISION_FORUM,
     (Stage.APPROVED, Transition.DELIVER_DISCLOSURE): Stage.DISCLOSURE_DELIVERED,
     (Stage.APPROVED, Transition.INFORM_APPLICANT): Stage.APPLICANT_INFORMED,
     (Stage.APPROVED, Transition.REFER): Stage.REFERRED,
     (Stage.DISCLOSURE_DELIVERED, Transition.CLOSE): Stage.CLOSED,
     (Stage.APPLICANT_INFORMED, Transition.CLOSE): Stage.CLOSED,
     (Stage.REFERRED, Transition.CLOSE): Stage.CLOSED,
+}
+
+#: What a supervisor (never the person who recorded the decision) does to it, as a verb.
+_SUPERVISOR_ONLY: Final = {
+    Transition.APPROVE: ("approve", "approved"),
+    Transition.SEND_BACK: ("send back", "sent back"),
 }
 
 #: The outcome each way of ending an approved decision needs.
@@ -176,18 +185,19 @@ def advance(stage: Stage, transition: Transition, facts: Facts = Facts()) -> Sta
     """The stage after ``transition`` from ``stage``.
 
     :raises TransitionRefused: with a clear message when the machine does not allow it here,
-        or a guard fails (delivery without an undertaking, approval by the person who recorded
-        the decision, an ending that does not match the decision).
+        or a guard fails (delivery without an undertaking, approval or sending back by the
+        person who recorded the decision, an ending that does not match the decision).
     """
     target = MOVES.get((stage, transition))
     if target is None:
         raise TransitionRefused(_not_here(stage, transition))
-    if transition is Transition.APPROVE:
+    if transition in _SUPERVISOR_ONLY:
+        verb, done = _SUPERVISOR_ONLY[transition]
         if facts.decided_by is None or facts.actor is None:
-            raise TransitionRefused("There is no decision to approve")
+            raise TransitionRefused(f"There is no decision to {verb}")
         if facts.decided_by == facts.actor:
             raise TransitionRefused(
-                "A decision must be approved by a supervisor, not the person who recorded it"
+                f"A decision must be {done} by a supervisor, not the person who recorded it"
             )
     needed = _OUTCOME_FOR.get(transition)
     if needed is not None and facts.outcome is not needed:
@@ -211,7 +221,7 @@ def _not_here(stage: Stage, transition: Transition) -> str:
         return "An application can only be closed once its outcome has been recorded"
     if transition is Transition.RECORD_DECISION:
         return "A decision can only be recorded after the risk assessment is complete"
-    if transition is Transition.APPROVE:
+    if transition in _SUPERVISOR_ONLY:
         return "There is no decision awaiting approval"
     if transition in _OUTCOME_FOR:
         return "The outcome can only be recorded once the decision has been approved"

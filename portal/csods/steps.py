@@ -27,6 +27,7 @@ from portal.csods.models import (
     CsodsDecision,
     CsodsDelivery,
     CsodsReferral,
+    CsodsReturnedDecision,
     CsodsStageChange,
 )
 from portal.csods.schemas import (
@@ -38,6 +39,7 @@ from portal.csods.schemas import (
     ReferralCommand,
     RiskAssessmentCommand,
     ScopeCommand,
+    SendBackCommand,
 )
 from portal.csods.service import (
     Refused,
@@ -178,6 +180,43 @@ def record_decision(actor: Actor, *, application_id: uuid.UUID, command: Decisio
 
 def approve_decision(actor: Actor, *, application_id: uuid.UUID, command: NoteCommand) -> None:
     """A supervisor (never the person who recorded it) approves the decision."""
+    _, decision, now = _supervise(actor, application_id, Transition.APPROVE)
+    decision.approved_by_id = actor.user_id
+    decision.approved_at = now
+
+
+def send_back_decision(
+    actor: Actor, *, application_id: uuid.UUID, command: SendBackCommand
+) -> None:
+    """A supervisor (never the person who recorded it) sends the decision back to the forum,
+    with the reason: the application returns to the decision forum, the decision is kept as
+    sent back, and a new one can be recorded. One ``ALTERATION`` event."""
+    application, decision, now = _supervise(actor, application_id, Transition.SEND_BACK)
+    repository.add(
+        CsodsReturnedDecision(
+            application_id=application.id,
+            outcome=decision.outcome,
+            forum=decision.forum,
+            rationale=decision.rationale,
+            decided_by_id=decision.decided_by_id,
+            decided_at=decision.decided_at,
+            reason=command.reason,
+            returned_by_id=actor.user_id,
+            returned_at=now,
+        )
+    )
+    repository.remove(decision)
+    application.outcome = None
+
+
+def _supervise(
+    actor: Actor, application_id: uuid.UUID, transition: Transition
+) -> tuple[CsodsApplication, CsodsDecision, datetime]:
+    """Move the decision on (approve it or send it back) as a supervisor who did not record it.
+
+    :raises Refused: the machine's message (no decision awaiting approval, or the actor
+        recorded it).
+    """
     application = open_application(
         actor, application_id, Permission.CSODS_APPROVE, purpose=Purpose.EDIT, lock=True
     )
@@ -187,13 +226,12 @@ def approve_decision(actor: Actor, *, application_id: uuid.UUID, command: NoteCo
         decided_by=str(decision.decided_by_id) if decision else None,
         actor=str(actor.user_id),
     )
-    now = _move(actor, application, Transition.APPROVE, facts)
+    now = _move(actor, application, transition, facts)
     if decision is None or not policy.may_approve_csods_decision(
         actor_roles=actor.roles, actor_user_id=actor.user_id, decided_by_id=decision.decided_by_id
     ):  # the machine refused this already; the policy says so too
-        raise Refused("submit", "This decision cannot be approved by you")
-    decision.approved_by_id = actor.user_id
-    decision.approved_at = now
+        raise Refused("submit", "This decision cannot be approved or sent back by you")
+    return application, decision, now
 
 
 def deliver_disclosure(

@@ -104,6 +104,13 @@ STEPS: Final[dict[str, Step]] = {
         steps.approve_decision,
         "Approve the decision",
     ),
+    "send-back": Step(
+        "Send the decision back to the forum",
+        forms.SendBackForm,
+        schemas.SendBackSchema,
+        steps.send_back_decision,
+        "Send the decision back",
+    ),
     "deliver-disclosure": Step(
         "Record the disclosure as delivered",
         forms.DeliveryForm,
@@ -168,6 +175,7 @@ STEP_OF: Final = {
     Transition.COMPLETE_RISK_ASSESSMENT: "risk-assessment",
     Transition.RECORD_DECISION: "decision",
     Transition.APPROVE: "approve",
+    Transition.SEND_BACK: "send-back",
     Transition.DELIVER_DISCLOSURE: "deliver-disclosure",
     Transition.INFORM_APPLICANT: "inform-applicant",
     Transition.REFER: "refer",

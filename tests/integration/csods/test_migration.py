@@ -1,16 +1,21 @@
-"""Migrations 0005 and 0013: the CSODS tables match the models; down and up restore them."""
+"""Migrations 0005, 0013 and 0014: the CSODS tables match the models; down and up restore them."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import insert, inspect
+from sqlalchemy.exc import IntegrityError
 
 import portal.all_models  # noqa: F401 - every table in the metadata
+from portal.csods.models import CsodsStageChange
 from portal.extensions import db
 
 CSODS_TABLES = {
@@ -62,12 +67,58 @@ def test_0013_the_discloser_column_goes_down_and_up_keeping_the_triggers(app: Fl
         db.session.remove()
 
 
-def _triggers() -> set[str]:
-    """The triggers on the delivery table (SQLite's fact_version ones; none on PostgreSQL)."""
+def _triggers(table: str = "csods_delivery") -> set[str]:
+    """The triggers on ``table`` (SQLite's fact_version ones; none on PostgreSQL)."""
     if db.engine.dialect.name != "sqlite":
         return set()
     with db.engine.connect() as connection:
         rows = connection.exec_driver_sql(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'csods_delivery'"
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (table,)
         )
         return {row[0] for row in rows}
+
+
+def _stage_change_row(transition: str, from_stage: str = "DECIDED") -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "transition": transition,
+        "from_stage": from_stage,
+        "to_stage": "DECISION_FORUM",
+        "at": datetime.now(UTC),
+    }
+
+
+def _insert_change(row: dict[str, Any], application_id: Any, by_id: Any) -> None:
+    # A plain INSERT: the database's CHECK constraints decide, not the model.
+    db.session.execute(
+        insert(CsodsStageChange.__table__),
+        {**row, "application_id": application_id, "by_id": by_id},
+    )
+
+
+def test_0014_stage_changes_allow_send_back_and_still_refuse_anything_else(
+    world: Any, officer: Any
+) -> None:
+    """SQLite rebuilds csods_stage_change to change its CHECK: the other checks, the keys, the
+    index and the fact_version triggers must come through it."""
+    from tests.integration.csods.support import record
+
+    application_id = record(officer)
+    app = world.app
+    with app.app_context():
+        triggers = _triggers("csods_stage_change")
+        assert triggers or db.engine.dialect.name != "sqlite"
+        downgrade(revision="0013")
+        upgrade()
+        assert _triggers("csods_stage_change") == triggers
+        indexes = {i["name"] for i in inspect(db.engine).get_indexes("csods_stage_change")}
+        assert "ix_csods_stage_change_application_id" in indexes
+        ids = (application_id, world.csods.id)
+        with db.session.begin():
+            _insert_change(_stage_change_row("SEND_BACK"), *ids)
+        for bad in (_stage_change_row("NONSENSE"), _stage_change_row("SEND_BACK", "LIMBO")):
+            with pytest.raises(IntegrityError), db.session.begin():
+                _insert_change(bad, *ids)
+        with pytest.raises(IntegrityError), db.session.begin():
+            _insert_change(_stage_change_row("SEND_BACK"), uuid.uuid4(), world.csods.id)
+        db.session.remove()

@@ -31,6 +31,9 @@ EXPECTED = {
     ("RISK_ASSESSMENT", "COMPLETE_RISK_ASSESSMENT"): "DECISION_FORUM",
     ("DECISION_FORUM", "RECORD_DECISION"): "DECIDED",
     ("DECIDED", "APPROVE"): "APPROVED",
+    # Not in §8.2, which has no approval step: a supervisor who does not approve the decision
+    # sends it back to the forum (the portal's two-person rule needs a way on).
+    ("DECIDED", "SEND_BACK"): "DECISION_FORUM",
     ("APPROVED", "DELIVER_DISCLOSURE"): "DISCLOSURE_DELIVERED",
     ("APPROVED", "INFORM_APPLICANT"): "APPLICANT_INFORMED",
     ("APPROVED", "REFER"): "REFERRED",
@@ -42,6 +45,7 @@ EXPECTED = {
 #: Facts that satisfy every guard of each transition.
 GOOD = {
     Transition.APPROVE: Facts(outcome=Outcome.DISCLOSE, decided_by="officer", actor="supervisor"),
+    Transition.SEND_BACK: Facts(outcome=Outcome.DISCLOSE, decided_by="officer", actor="supervisor"),
     Transition.DELIVER_DISCLOSURE: Facts(outcome=Outcome.DISCLOSE, undertaking_signed=True),
     Transition.INFORM_APPLICANT: Facts(outcome=Outcome.NO_DISCLOSURE),
     Transition.REFER: Facts(outcome=Outcome.OTHER_ACTION),
@@ -102,6 +106,16 @@ def test_approval_by_the_person_who_recorded_the_decision_is_refused() -> None:
         advance(Stage.DECIDED, Transition.APPROVE, facts)
     with pytest.raises(TransitionRefused, match="no decision"):
         advance(Stage.DECIDED, Transition.APPROVE, Facts())
+
+
+def test_sending_back_by_the_person_who_recorded_the_decision_is_refused() -> None:
+    facts = Facts(outcome=Outcome.DISCLOSE, decided_by="officer", actor="officer")
+    with pytest.raises(TransitionRefused, match="must be sent back by a supervisor"):
+        advance(Stage.DECIDED, Transition.SEND_BACK, facts)
+    with pytest.raises(TransitionRefused, match="no decision to send back"):
+        advance(Stage.DECIDED, Transition.SEND_BACK, Facts())
+    with pytest.raises(TransitionRefused, match="no decision awaiting approval"):
+        advance(Stage.APPROVED, Transition.SEND_BACK, facts)
 
 
 def test_closing_without_an_outcome_is_refused() -> None:
