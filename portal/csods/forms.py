@@ -204,7 +204,7 @@ class SendBackForm(_OnceForm):
         "Why the decision is sent back",
         "What the forum should look at again. The person who recorded the decision will see this",
     )
-    submit = SubmitField("Send back", widget=SubmitButton())
+    submit = SubmitField("Send the decision back", widget=SubmitButton())
 
 
 class PauseForm(_OnceForm):

@@ -46,6 +46,27 @@ class Officer(Tab):
         return str(self.page.locator("#stage").get_attribute("data-stage"))
 
 
+def _record_decision(officer: Officer, pressing_need: str) -> None:
+    _step(officer, "Record the decision", "", "decision")
+    officer.choose(outcome="DISCLOSE")
+    officer.fill(
+        {
+            "forum": "CSODS decision panel",
+            "attendees": "DI Reed (chair), children's social care, probation",
+            "rationale": "Lawful under s.327A, necessary and proportionate",
+            "pressing_need": pressing_need,
+            "recipient_name": "Rosalind Oakenshaw",
+            "recipient_relationship": "Mother",
+            "recipient_why": "She has parental responsibility and can protect them",
+            "wording": "The subject has convictions for sexual offences against children",
+            "safety_plan": "Subject to leave the home; weekly social care visits",
+            "referrals": "Children's social care",
+        }
+    )
+    officer.button("Record the decision")
+    assert officer.stage() == "DECIDED"
+
+
 def _step(officer: Officer, link: str, button: str, label: str) -> None:
     officer.link(link)
     officer.check(f"the {label} page", SENSITIVE)
@@ -154,24 +175,7 @@ def test_an_application_walks_every_stage_to_a_disclosure_to_the_mother(
     assert officer.stage() == "DECISION_FORUM"
 
     # The decision: disclose to the mother, who is not the applicant.
-    _step(officer, "Record the decision", "", "decision")
-    officer.choose(outcome="DISCLOSE")
-    officer.fill(
-        {
-            "forum": "CSODS decision panel",
-            "attendees": "DI Reed (chair), children's social care, probation",
-            "rationale": "Lawful under s.327A, necessary and proportionate",
-            "pressing_need": "The subject lives with both children",
-            "recipient_name": "Rosalind Oakenshaw",
-            "recipient_relationship": "Mother",
-            "recipient_why": "She has parental responsibility and can protect them",
-            "wording": "The subject has convictions for sexual offences against children",
-            "safety_plan": "Subject to leave the home; weekly social care visits",
-            "referrals": "Children's social care",
-        }
-    )
-    officer.button("Record the decision")
-    assert officer.stage() == "DECIDED"
+    _record_decision(officer, "The subject lives with both children")
 
     # The recorder cannot approve their own decision; the supervisor does.
     _step(officer, "Approve the decision", "", "approve")
@@ -182,6 +186,28 @@ def test_an_application_walks_every_stage_to_a_disclosure_to_the_mother(
     supervisor.sign_in(app, supervisor_user)
     supervisor.page.goto(application_url)
     supervisor.check("the application (supervisor)", SENSITIVE)
+
+    # The supervisor sends it back (a reason is needed); the forum decides again.
+    supervisor.link("Send the decision back to the forum")
+    supervisor.check("the send-back page", SENSITIVE)
+    supervisor.button("Send the decision back")
+    assert (
+        "Enter why the decision is sent back"
+        in supervisor.page.locator(".govuk-error-summary").inner_text()
+    )
+    supervisor.check("the send-back page with its error", SENSITIVE)
+    supervisor.fill({"reason": "Set out the pressing need for each child"})
+    supervisor.button("Send the decision back")
+    assert supervisor.stage() == "DECISION_FORUM"
+    assert (
+        "Set out the pressing need for each child"
+        in supervisor.page.locator("#sent-back").inner_text()
+    )
+    supervisor.check("the application sent back", SENSITIVE)
+    supervisor.shot("csods-sent-back")
+    page.goto(application_url)
+    _record_decision(officer, "The subject lives with both children, aged 4 and 7")
+    supervisor.page.goto(application_url)
     supervisor.link("Approve the decision")
     supervisor.button("Approve the decision")
     assert supervisor.stage() == "APPROVED"
@@ -201,6 +227,7 @@ def test_an_application_walks_every_stage_to_a_disclosure_to_the_mother(
     officer.button("Record the disclosure as delivered")
     assert officer.stage() == "DISCLOSURE_DELIVERED"
     assert "DC Priya Marsh and PC Tom Shah" in page.locator("main").inner_text()
+    officer.shot("csods-delivered")
     _step(officer, "Close the application", "", "close")
     officer.button("Close the application")
     assert officer.stage() == "CLOSED"
