@@ -2,9 +2,9 @@
 
 A double click without JavaScript (GOV.UK's ``preventDoubleClick`` needs it), or a browser
 sending a form again after a slow answer, posts the same page twice. Each form that creates
-something (a subject, a shared record, access for an agency, a MAPPA meeting or action, a CSODS
-application, a child on one, a stage step or an immediate-risk referral) carries a random key,
-made when the page is drawn. The view claims the
+something (a subject, a shared record, access for an agency, a MAPPA meeting or action, a user,
+a CSODS application, a child on one, a stage step or an immediate-risk referral) carries a
+random key, made when the page is drawn. The view claims the
 key in the unit of work that creates the thing and records where the result is:
 
     with transaction():

@@ -31,6 +31,7 @@ from wtforms import (
 )
 
 from portal.core.identity import Clearance, Role
+from portal.core.once import submission_key
 from portal.core.widgets import SubmitButton
 
 C = TypeVar("C")
@@ -83,6 +84,7 @@ def _password_for_user(label: str) -> Any:
 
 
 class AddUserForm(FlaskForm):  # type: ignore[misc]
+    submission = submission_key()
     full_name = StringField("Full name", widget=GovTextInput())
     email = StringField(
         "Email address",

@@ -17,6 +17,8 @@ from portal.access.decorators import requires
 from portal.access.permissions import Permission
 from portal.config import Settings
 from portal.core.actor import current_actor
+from portal.core.once import saved_once
+from portal.db import submissions
 from portal.db.transaction import transaction
 from portal.users import service
 from portal.users.forms import (
@@ -82,13 +84,16 @@ def add_user() -> ResponseReturnValue:
     submitted = form.validate_on_submit()
     command = load_command(form, CreateUserSchema(), CreateUserCommand) if submitted else None
     if command is not None:
+        actor, key = current_actor(), form.submission.data
         try:
             with transaction():
-                user_id = service.create_user(
-                    current_actor(), command=command, settings=_settings()
-                )
+                submissions.claim(key, user_id=actor.user_id)
+                user_id = service.create_user(actor, command=command, settings=_settings())
+                submissions.finish(key, url_for("users.show_user", user_id=user_id))
         except service.Refused as refused:
             add_error(form, refused.field, refused.message)
+        except submissions.AlreadySent as sent:
+            return saved_once(sent, otherwise=url_for("users.list_users"))
         else:
             flash(ADDED, "success")
             return redirect(url_for("users.show_user", user_id=user_id))

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.auth.models import UserSession
 from portal.core.identity import Clearance, Role, UserStatus
+from portal.core.once import SAVED_ONCE
 from portal.extensions import db
 from portal.users import repository, service
+from portal.users.models import User
+from tests.concurrency.races import opened_form
 from tests.helpers import csrf_token, current_code, submit_code, submit_password
 from tests.integration.users.support import (
     VALID_NEW_USER,
@@ -203,3 +206,22 @@ def test_create_user_with_markup_in_name_is_escaped_on_every_page(app, admin_cli
         body = admin_client.get(path).get_data(as_text=True)
         assert "<script>alert" not in body
         assert "&lt;script&gt;alert" in body
+
+
+def test_the_add_user_form_sent_twice_adds_the_user_once_and_shows_them(app, admin_client):
+    """A double click without JavaScript: the second sending was refused as "already exists"
+    on the administrator's own new user; it now goes to that user's page."""
+    data = {**VALID_NEW_USER, **opened_form(admin_client, "/users/new")}
+
+    first = admin_client.post("/users/new", data=data)
+    second = admin_client.post("/users/new", data=data)
+
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert second.headers["Location"] == first.headers["Location"]
+    assert SAVED_ONCE in admin_client.get(second.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        matching = db.session.execute(
+            select(func.count()).select_from(User).where(User.email == NEW_EMAIL)
+        ).scalar_one()
+        db.session.remove()
+    assert matching == 1
