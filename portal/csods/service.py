@@ -314,7 +314,7 @@ def view_application(actor: Actor, *, application_id: uuid.UUID) -> ApplicationV
         returned=returned,
         delivery=delivery,
         clocks=clocks_of(application, found_pauses, db_now()),
-        next_steps=_next_steps(application),
+        next_steps=allowed(application.stage_enum),
         names=repository.user_names(people),
         marking=marking_for(application),
         disclosures=disclosures,
@@ -332,10 +332,6 @@ def clocks_of(application: CsodsApplication, pauses: list[CsodsPause], now: date
         targets=targets(),
         closed_at=application.closed_at,
     )
-
-
-def _next_steps(application: CsodsApplication) -> tuple[Transition, ...]:
-    return allowed(application.stage_enum)
 
 
 # --- Clock pauses --------------------------------------------------------------------------------

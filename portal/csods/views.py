@@ -24,10 +24,9 @@ from portal.access.decorators import requires
 from portal.access.gate import AccessDenied
 from portal.access.permissions import Permission
 from portal.core.actor import current_actor
-from portal.core.once import saved_once
+from portal.core.once import AlreadySent, saved_once, saving_once
 from portal.csods import application_schemas, cases, forms, schemas, service, steps
 from portal.csods.stages import STAGE_LABELS, Stage, Transition, allowed
-from portal.db import submissions
 from portal.db.transaction import transaction
 from portal.subjects.views import refusal_page
 
@@ -223,15 +222,14 @@ def record_application() -> ResponseReturnValue:
         form, application_schemas.RecordApplicationSchema(), application_schemas.ApplicationCommand
     )
     if command is not None:
-        actor, key = current_actor(), form.submission.data
+        actor = current_actor()
         try:
-            with transaction():
-                submissions.claim(key, user_id=actor.user_id)
+            with saving_once(form.submission.data, user_id=actor.user_id) as saved:
                 application_id = service.record_application(actor, command=command)
-                submissions.finish(key, _page_of(application_id))
+                saved.location = _page_of(application_id)
         except service.Refused as refused:
             forms.add_error(form, refused.field, refused.message)
-        except submissions.AlreadySent as sent:
+        except AlreadySent as sent:
             return saved_once(sent, otherwise=url_for("csods.case_list"))
         else:
             flash(RECORDED, "success")
@@ -271,7 +269,7 @@ def add_child(application_id: uuid.UUID) -> ResponseReturnValue:
                 service.add_child(current_actor(), application_id=application_id, command=command)
         except service.Refused as refused:
             forms.add_error(form, refused.field, refused.message)
-        except submissions.AlreadySent as sent:
+        except AlreadySent as sent:
             return saved_once(sent, otherwise=_page_of(application_id))
         else:
             flash(CHILD_ADDED, "success")
@@ -296,7 +294,7 @@ def step(application_id: uuid.UUID, step: str) -> ResponseReturnValue:
                 found.action(current_actor(), application_id=application_id, command=command)
         except service.Refused as refused:
             forms.add_error(form, refused.field, refused.message)
-        except submissions.AlreadySent as sent:
+        except AlreadySent as sent:
             return saved_once(sent, otherwise=_page_of(application_id))
         else:
             flash(SAVED, "success")
@@ -329,11 +327,9 @@ def _page_of(application_id: uuid.UUID) -> str:
 @contextmanager
 def _once(form: FlaskForm, application_id: uuid.UUID) -> Iterator[None]:
     """One unit of work that changes the application, saved once however often it is sent."""
-    key = form.submission.data
-    with transaction():
-        submissions.claim(key, user_id=current_actor().user_id)
+    with saving_once(form.submission.data, user_id=current_actor().user_id) as saved:
+        saved.location = _page_of(application_id)
         yield
-        submissions.finish(key, _page_of(application_id))
 
 
 def _load(form: FlaskForm, schema: Schema, command: type[Any]) -> Any:

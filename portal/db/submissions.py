@@ -4,13 +4,9 @@ A double click without JavaScript (GOV.UK's ``preventDoubleClick`` needs it), or
 sending a form again after a slow answer, posts the same page twice. Each form that creates
 something (a subject, a shared record, access for an agency, a MAPPA meeting or action, a user,
 a CSODS application, a child on one, a stage step or an immediate-risk referral) carries a
-random key, made when the page is drawn. The view claims the
-key in the unit of work that creates the thing and records where the result is:
-
-    with transaction():
-        submissions.claim(form.submission.data, user_id=actor.user_id)
-        new_id = service.create_something(...)
-        submissions.finish(form.submission.data, url_for(..., id=new_id))
+random key, made when the page is drawn. The view claims the key in the unit of work that
+creates the thing and records where the result is (:func:`portal.core.once.saving_once` does
+both around the view's call).
 
 The key is the table's primary key. A second claim of a key already committed finds it taken
 and raises :class:`AlreadySent`, which rolls back the second unit of work (nothing it did is

@@ -21,8 +21,7 @@ from portal.access.decorators import requires
 from portal.access.gate import AccessDenied
 from portal.access.permissions import Permission
 from portal.core.actor import current_actor
-from portal.core.once import saved_once
-from portal.db import submissions
+from portal.core.once import AlreadySent, saved_once, saving_once
 from portal.db.transaction import transaction
 from portal.grants import lao, pages, service
 from portal.grants.forms import (
@@ -90,16 +89,15 @@ def new_grant(subject_id: uuid.UUID) -> ResponseReturnValue:
     form = GrantForm()
     command = _load(form, GrantAccessSchema(), GrantCommand)
     if command is not None:
-        actor, key = current_actor(), form.submission.data
+        actor = current_actor()
         listed = url_for("grants.list_grants", subject_id=subject_id)
         try:
-            with transaction():
-                submissions.claim(key, user_id=actor.user_id)
+            with saving_once(form.submission.data, user_id=actor.user_id) as saved:
                 service.grant_access(actor, subject_id=subject_id, command=command)
-                submissions.finish(key, listed)
+                saved.location = listed
         except service.Refused as refused:
             add_error(form, refused.field, refused.message)
-        except submissions.AlreadySent as sent:
+        except AlreadySent as sent:
             return saved_once(sent, otherwise=listed)
         else:
             flash(GRANTED, "success")

@@ -23,6 +23,7 @@ from portal.access.permissions import Permission
 from portal.core.actor import Actor
 from portal.core.clock import db_now
 from portal.core.markings import Marking, combine
+from portal.core.versions import saved_version
 from portal.meetings import repository, rules
 from portal.meetings.models import ActionUpdate, Meeting, MeetingAction, MinutesStatus
 from portal.meetings.schemas import ActionCommand, ActionFilter, ProgressCommand
@@ -237,7 +238,7 @@ class ChangedMeanwhile(Refused):
 def progress_version(action: MeetingAction) -> str:
     """The state of an action a page shows: when progress was last recorded (each update
     stamps ``updated_at`` from the database clock), or when it was raised."""
-    return (action.updated_at or action.created_at).isoformat()
+    return saved_version(action)
 
 
 def _find(actor: Actor, action_id: uuid.UUID, *, lock: bool) -> tuple[MeetingAction, Meeting]:

@@ -29,6 +29,7 @@ from portal.access.permissions import Permission
 from portal.core.actor import Actor
 from portal.core.clock import db_now
 from portal.core.markings import Descriptor, Marking
+from portal.core.versions import saved_version
 from portal.meetings import repository, rules
 from portal.meetings.models import (
     CarriedAction,
@@ -199,7 +200,7 @@ class RecordChangedMeanwhile(Refused):
 def record_version(meeting: Meeting) -> str:
     """What the edit page sends back to say which saved state of the record it shows: when it
     was last saved (an edit stamps ``updated_at`` from the database clock)."""
-    return (meeting.updated_at or meeting.created_at).isoformat()
+    return saved_version(meeting)
 
 
 def edit_meeting(actor: Actor, *, meeting_id: uuid.UUID, command: MeetingCommand) -> None:

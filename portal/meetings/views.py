@@ -17,8 +17,7 @@ from portal.access.gate import AccessDenied, AcknowledgementRequired
 from portal.access.permissions import Permission
 from portal.core.actor import current_actor
 from portal.core.inputs import has_control_characters, is_ascii_number
-from portal.core.once import saved_once
-from portal.db import submissions
+from portal.core.once import AlreadySent, saved_once, saving_once
 from portal.db.transaction import transaction
 from portal.meetings import actions, minutes, service
 from portal.meetings.forms import (
@@ -73,17 +72,16 @@ def create_meeting(subject_id: uuid.UUID) -> ResponseReturnValue:
     if form.validate_on_submit():
         command = load_command(form, MeetingSchema(), MeetingCommand)
         if command is not None:
-            actor, key = current_actor(), form.submission.data
+            actor = current_actor()
             try:
-                with transaction():
-                    submissions.claim(key, user_id=actor.user_id)
+                with saving_once(form.submission.data, user_id=actor.user_id) as saved:
                     meeting_id = service.create_meeting(
                         actor, subject_id=subject_id, command=command
                     )
-                    submissions.finish(key, url_for("meetings.show_meeting", meeting_id=meeting_id))
+                    saved.location = url_for("meetings.show_meeting", meeting_id=meeting_id)
             except service.Refused as refused:
                 _errors(form, refused)
-            except submissions.AlreadySent as sent:
+            except AlreadySent as sent:
                 listed = url_for("meetings.list_meetings", subject_id=subject_id)
                 return saved_once(sent, otherwise=listed)
             else:
@@ -233,16 +231,15 @@ def add_action(meeting_id: uuid.UUID) -> ResponseReturnValue:
     if form.validate_on_submit():
         command = load_command(form, ActionSchema(), ActionCommand)
         if command is not None:
-            actor, key = current_actor(), form.submission.data
+            actor = current_actor()
             shown = url_for("meetings.show_meeting", meeting_id=meeting_id)
             try:
-                with transaction():
-                    submissions.claim(key, user_id=actor.user_id)
+                with saving_once(form.submission.data, user_id=actor.user_id) as saved:
                     actions.add_action(actor, meeting_id=meeting_id, command=command)
-                    submissions.finish(key, shown)
+                    saved.location = shown
             except service.Refused as refused:
                 _errors(form, refused)
-            except submissions.AlreadySent as sent:
+            except AlreadySent as sent:
                 return saved_once(sent, otherwise=shown)
             else:
                 flash("Action added", "success")

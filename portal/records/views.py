@@ -15,8 +15,7 @@ from portal.access.decorators import requires
 from portal.access.gate import AccessDenied, AcknowledgementRequired
 from portal.access.permissions import Permission
 from portal.core.actor import current_actor
-from portal.core.once import saved_once
-from portal.db import submissions
+from portal.core.once import AlreadySent, saved_once, saving_once
 from portal.db.transaction import transaction
 from portal.records import service
 from portal.records.forms import EditRecordForm, RecordForm, add_error, load_command, page_error
@@ -38,15 +37,14 @@ def add_record(subject_id: uuid.UUID) -> ResponseReturnValue:
     form = RecordForm()
     command = _command(form, CreateRecordSchema())
     if command is not None:
-        actor, key = current_actor(), form.submission.data
+        actor = current_actor()
         try:
-            with transaction():
-                submissions.claim(key, user_id=actor.user_id)
+            with saving_once(form.submission.data, user_id=actor.user_id) as saved:
                 record_id = service.create_record(actor, subject_id=subject_id, command=command)
-                submissions.finish(key, url_for("records.show_record", record_id=record_id))
+                saved.location = url_for("records.show_record", record_id=record_id)
         except service.Refused as refused:
             add_error(form, refused.field, refused.message)
-        except submissions.AlreadySent as sent:
+        except AlreadySent as sent:
             return saved_once(
                 sent, otherwise=url_for("subjects.show_subject", subject_id=subject_id)
             )

@@ -27,6 +27,7 @@ from portal.core import lawful_basis
 from portal.core.actor import Actor
 from portal.core.clock import db_now
 from portal.core.markings import Marking, combine, may_remark
+from portal.core.versions import saved_version
 from portal.records import repository as records_repository
 from portal.records.models import RecordKind, SharedRecord
 from portal.records.schemas import (
@@ -92,7 +93,7 @@ class ChangedMeanwhile(Refused):
 def edit_version(row: Subject | SharedRecord) -> str:
     """What an edit page sends back to say which state of the subject or record it shows: the
     time it was last saved (an edit stamps ``updated_at`` from the database clock)."""
-    return (row.updated_at or row.created_at).isoformat()
+    return saved_version(row)
 
 
 def check_version(what: str, row: Subject | SharedRecord, sent: str | None) -> None:

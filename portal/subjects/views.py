@@ -19,8 +19,7 @@ from portal.access.gate import AccessDenied, AcknowledgementRequired
 from portal.access.permissions import Permission
 from portal.access.policy import allows
 from portal.core.actor import current_actor
-from portal.core.once import saved_once
-from portal.db import submissions
+from portal.core.once import AlreadySent, saved_once, saving_once
 from portal.db.transaction import transaction
 from portal.subjects import service
 from portal.subjects.forms import (
@@ -64,15 +63,14 @@ def create_subject() -> ResponseReturnValue:
     form = SubjectForm()
     command = _command(form, CreateSubjectSchema())
     if command is not None:
-        actor, key = current_actor(), form.submission.data
+        actor = current_actor()
         try:
-            with transaction():
-                submissions.claim(key, user_id=actor.user_id)
+            with saving_once(form.submission.data, user_id=actor.user_id) as saved:
                 subject_id = service.create_subject(actor, command=command)
-                submissions.finish(key, url_for("subjects.show_subject", subject_id=subject_id))
+                saved.location = url_for("subjects.show_subject", subject_id=subject_id)
         except service.Refused as refused:
             add_error(form, refused.field, refused.message)
-        except submissions.AlreadySent as sent:
+        except AlreadySent as sent:
             return saved_once(sent, otherwise=url_for("subjects.list_subjects"))
         else:
             flash(CREATED, "success")

@@ -17,8 +17,7 @@ from portal.access.decorators import requires
 from portal.access.permissions import Permission
 from portal.config import Settings
 from portal.core.actor import current_actor
-from portal.core.once import saved_once
-from portal.db import submissions
+from portal.core.once import AlreadySent, saved_once, saving_once
 from portal.db.transaction import transaction
 from portal.users import service
 from portal.users.forms import (
@@ -84,15 +83,14 @@ def add_user() -> ResponseReturnValue:
     submitted = form.validate_on_submit()
     command = load_command(form, CreateUserSchema(), CreateUserCommand) if submitted else None
     if command is not None:
-        actor, key = current_actor(), form.submission.data
+        actor = current_actor()
         try:
-            with transaction():
-                submissions.claim(key, user_id=actor.user_id)
+            with saving_once(form.submission.data, user_id=actor.user_id) as saved:
                 user_id = service.create_user(actor, command=command, settings=_settings())
-                submissions.finish(key, url_for("users.show_user", user_id=user_id))
+                saved.location = url_for("users.show_user", user_id=user_id)
         except service.Refused as refused:
             add_error(form, refused.field, refused.message)
-        except submissions.AlreadySent as sent:
+        except AlreadySent as sent:
             return saved_once(sent, otherwise=url_for("users.list_users"))
         else:
             flash(ADDED, "success")

@@ -219,6 +219,26 @@ def walk_to_forum(client: FlaskClient, application_id: uuid.UUID) -> None:
         assert response.status_code == 302, (slug, error_messages(response.get_data(as_text=True)))
 
 
+def decided(officer: FlaskClient, decision: dict[str, Any] = DISCLOSE, **changes: Any) -> uuid.UUID:
+    """An application recorded (with ``changes``) and taken to a decision awaiting approval."""
+    application_id = record(officer, **changes)
+    walk_to_forum(officer, application_id)
+    assert step(officer, application_id, "decision", decision).status_code == 302
+    return application_id
+
+
+def approved(
+    officer: FlaskClient,
+    supervisor: FlaskClient,
+    decision: dict[str, Any] = DISCLOSE,
+    **changes: Any,
+) -> uuid.UUID:
+    """An application taken to a decision the supervisor has approved."""
+    application_id = decided(officer, decision, **changes)
+    assert step(supervisor, application_id, "approve", {}).status_code == 302
+    return application_id
+
+
 # --- Dates as a UK officer types them, and refusals that write nothing -----------------------
 
 

@@ -16,22 +16,17 @@ from tests.integration.csods.support import (
     BASE,
     DISCLOSE,
     CsodsWorld,
+    approved,
     boxes,
     delivery,
-    record,
     refused,
     step,
     uk_today,
-    walk_to_forum,
 )
 
 
 def _approved(officer: FlaskClient, supervisor: FlaskClient, decision: dict[str, Any]) -> uuid.UUID:
-    application_id = record(officer, received_on=boxes(uk_today()))
-    walk_to_forum(officer, application_id)
-    assert step(officer, application_id, "decision", decision).status_code == 302
-    assert step(supervisor, application_id, "approve", {}).status_code == 302
-    return application_id
+    return approved(officer, supervisor, decision, received_on=boxes(uk_today()))
 
 
 # --- The disclosure record's dates (§2.3 "date and method", "undertaking"; §8.1) -------------

@@ -13,10 +13,10 @@ from portal.csods.models import CsodsReferral
 from tests.integration.csods.support import (
     DISCLOSE,
     CsodsWorld,
+    approved,
     record,
     step,
     today,
-    walk_to_forum,
 )
 
 
@@ -47,11 +47,8 @@ def test_an_immediate_risk_referral_is_logged_as_a_disclosure_to_the_agency(
 def test_the_referral_ending_an_other_action_decision_is_logged_as_a_disclosure(
     world: CsodsWorld, officer: FlaskClient, supervisor: FlaskClient
 ) -> None:
-    application_id = record(officer)
-    walk_to_forum(officer, application_id)
     other = {**DISCLOSE, "outcome": "OTHER_ACTION", "referrals": "Children's social care"}
-    assert step(officer, application_id, "decision", other).status_code == 302
-    assert step(supervisor, application_id, "approve", {}).status_code == 302
+    application_id = approved(officer, supervisor, other)
     before = len(world.events_of("DISCLOSURE"))
     referred = {"delivered_on": today(), "method": "LETTER", "note": "Referral form sent"}
     assert step(officer, application_id, "refer", referred).status_code == 302

@@ -8,8 +8,6 @@ decision be recorded and approved. The two-person rule holds for sending back as
 
 from __future__ import annotations
 
-import uuid
-
 from flask.testing import FlaskClient
 
 from portal.csods.models import CsodsDecision, CsodsReturnedDecision, CsodsStageChange
@@ -18,21 +16,13 @@ from tests.integration.csods.support import (
     BASE,
     DISCLOSE,
     CsodsWorld,
+    decided,
     error_messages,
-    record,
     refused,
     step,
-    walk_to_forum,
 )
 
 REASON = "The pressing need is not set out; ask social care for the latest visit notes"
-
-
-def _decided(officer: FlaskClient) -> uuid.UUID:
-    application_id = record(officer)
-    walk_to_forum(officer, application_id)
-    assert step(officer, application_id, "decision", DISCLOSE).status_code == 302
-    return application_id
 
 
 def _returned(world: CsodsWorld) -> list[CsodsReturnedDecision]:
@@ -45,7 +35,7 @@ def _returned(world: CsodsWorld) -> list[CsodsReturnedDecision]:
 def test_a_decision_sent_back_returns_to_the_forum_and_a_new_one_can_be_approved(
     world: CsodsWorld, officer: FlaskClient, supervisor: FlaskClient
 ) -> None:
-    application_id = _decided(officer)
+    application_id = decided(officer)
     changes_before = len(world.events_of("ALTERATION"))
 
     response = step(supervisor, application_id, "send-back", {"reason": REASON})
@@ -84,7 +74,7 @@ def test_a_decision_sent_back_returns_to_the_forum_and_a_new_one_can_be_approved
 def test_the_person_who_recorded_the_decision_cannot_send_it_back(
     world: CsodsWorld, officer: FlaskClient
 ) -> None:
-    application_id = _decided(officer)
+    application_id = decided(officer)
 
     refused(
         world,
@@ -102,7 +92,7 @@ def test_the_person_who_recorded_the_decision_cannot_send_it_back(
 def test_sending_back_needs_a_reason(
     world: CsodsWorld, officer: FlaskClient, supervisor: FlaskClient
 ) -> None:
-    application_id = _decided(officer)
+    application_id = decided(officer)
 
     refused(
         world,
@@ -118,7 +108,7 @@ def test_sending_back_needs_a_reason(
 def test_an_approved_decision_cannot_be_sent_back(
     world: CsodsWorld, officer: FlaskClient, supervisor: FlaskClient
 ) -> None:
-    application_id = _decided(officer)
+    application_id = decided(officer)
     assert step(supervisor, application_id, "approve", {}).status_code == 302
 
     refused(

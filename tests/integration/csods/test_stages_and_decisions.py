@@ -24,6 +24,8 @@ from tests.integration.csods.support import (
     DISCLOSE,
     DISCLOSERS,
     CsodsWorld,
+    approved,
+    decided,
     delivery,
     error_messages,
     record,
@@ -76,10 +78,7 @@ def supervisor(world: CsodsWorld, make_client: Any) -> FlaskClient:
 def test_full_walk_to_a_disclosure_records_every_step_and_one_disclosure_event(
     world: CsodsWorld, officer: FlaskClient, supervisor: FlaskClient
 ) -> None:
-    application_id = record(officer)
-    walk_to_forum(officer, application_id)
-    assert step(officer, application_id, "decision", DISCLOSE).status_code == 302
-    assert step(supervisor, application_id, "approve", {}).status_code == 302
+    application_id = approved(officer, supervisor)
     disclosures_before = len(world.events_of("DISCLOSURE"))
 
     assert step(officer, application_id, "deliver-disclosure", delivery()).status_code == 302
@@ -153,9 +152,7 @@ def test_decision_before_the_risk_assessment_is_refused_and_changes_nothing(
 def test_approval_by_the_person_who_recorded_the_decision_is_refused(
     world: CsodsWorld, officer: FlaskClient
 ) -> None:
-    application_id = record(officer)
-    walk_to_forum(officer, application_id)
-    step(officer, application_id, "decision", DISCLOSE)
+    application_id = decided(officer)
     _refused(
         world,
         officer,
@@ -169,10 +166,7 @@ def test_approval_by_the_person_who_recorded_the_decision_is_refused(
 def test_delivery_without_an_undertaking_is_refused_and_logs_no_disclosure(
     world: CsodsWorld, officer: FlaskClient, supervisor: FlaskClient
 ) -> None:
-    application_id = record(officer)
-    walk_to_forum(officer, application_id)
-    step(officer, application_id, "decision", DISCLOSE)
-    step(supervisor, application_id, "approve", {})
+    application_id = approved(officer, supervisor)
     unsigned = delivery(undertaking_signed="NO", undertaking_signed_on=["", "", ""])
     _refused(
         world,
@@ -189,10 +183,7 @@ def test_disclosure_without_who_made_it_is_refused_and_logs_no_disclosure(
     world: CsodsWorld, officer: FlaskClient, supervisor: FlaskClient
 ) -> None:
     """Domain §8.1: the decision record names the discloser(s)."""
-    application_id = record(officer)
-    walk_to_forum(officer, application_id)
-    step(officer, application_id, "decision", DISCLOSE)
-    step(supervisor, application_id, "approve", {})
+    application_id = approved(officer, supervisor)
     _refused(
         world,
         officer,
@@ -208,11 +199,8 @@ def test_a_letter_to_the_applicant_does_not_take_a_discloser(
     world: CsodsWorld, officer: FlaskClient, supervisor: FlaskClient
 ) -> None:
     """Only a disclosure asks who made it; sent with a letter it is an unexpected answer."""
-    application_id = record(officer)
-    walk_to_forum(officer, application_id)
     no = {**DISCLOSE, "outcome": "NO_DISCLOSURE", "non_disclosure_reasons": "No convictions"}
-    step(officer, application_id, "decision", no)
-    step(supervisor, application_id, "approve", {})
+    application_id = approved(officer, supervisor, no)
     told = {"delivered_on": today(), "method": "LETTER", "note": "Letter sent"}
     _refused(
         world,
@@ -226,9 +214,7 @@ def test_a_letter_to_the_applicant_does_not_take_a_discloser(
 
 
 def test_delivery_before_approval_is_refused(world: CsodsWorld, officer: FlaskClient) -> None:
-    application_id = record(officer)
-    walk_to_forum(officer, application_id)
-    step(officer, application_id, "decision", DISCLOSE)
+    application_id = decided(officer)
     _refused(
         world,
         officer,
