@@ -71,3 +71,18 @@ def other_sqlite_connection(app: Flask, *, timeout: float = 0.0) -> sqlite3.Conn
     database = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
     assert database, "not a SQLite file"
     return sqlite3.connect(database, timeout=timeout, isolation_level=None)
+
+
+def summary_link(html: str, message: str) -> str:
+    """The id that the error summary's entry for ``message`` links to; fails unless the entry
+    is a link and the page has an element with that id (GOV.UK: every entry links to what it
+    is about)."""
+    listed = html.split('govuk-error-summary__list"', 1)
+    assert len(listed) == 2, "the page has no error summary"
+    entries = re.findall(r"<li>(.*?)</li>", listed[1].split("</ul>", 1)[0], re.S)
+    [entry] = [e for e in entries if message in e]
+    found = re.search(r'<a href="#([^"]+)"', entry)
+    assert found, f"the entry is not a link: {entry.strip()}"
+    target = found.group(1)
+    assert f'id="{target}"' in html, f"nothing on the page has id {target}"
+    return target

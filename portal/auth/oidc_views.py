@@ -23,6 +23,7 @@ from portal.auth.redirects import safe_next
 from portal.auth.views import _session, _settings
 from portal.config import OidcProvider
 from portal.core.actor import current_actor
+from portal.core.error_summary import flash_problem
 from portal.db.transaction import transaction
 from portal.errors import NotFound
 
@@ -115,7 +116,7 @@ def _finish_link(chosen: OidcProvider, user_id: uuid.UUID) -> ResponseReturnValu
             oidc.link(current_actor(), chosen, identity)
     except oidc.SignInRefused as refusal:
         oidc.log_refusal(chosen, refusal)
-        flash(NOT_LINKED, "problem")
+        flash_problem(NOT_LINKED, about=f"link-{chosen.slug}")
     else:
         flash(LINKED, "success")
     return redirect(url_for("auth.account"))

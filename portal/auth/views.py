@@ -14,6 +14,7 @@ from portal.auth.redirects import safe_next
 from portal.auth.sessions import ServerSession
 from portal.config import Settings
 from portal.core.actor import current_actor
+from portal.core.error_summary import form_status
 from portal.db.transaction import transaction
 
 bp = Blueprint("auth", __name__)
@@ -60,10 +61,11 @@ def sign_in() -> ResponseReturnValue:
     return redirect(url_for("auth.security_code"))
 
 
-def _sign_in_page(form: SignInForm) -> str:
-    return render_template(
+def _sign_in_page(form: SignInForm) -> ResponseReturnValue:
+    page = render_template(
         "auth/sign_in.html", form=form, oidc_providers=_settings().oidc_providers
     )
+    return page, form_status(form)
 
 
 @bp.route("/sign-in/security-code", methods=["GET", "POST"])
@@ -75,13 +77,13 @@ def security_code() -> ResponseReturnValue:
         if user is None or user.totp_secret is None:
             return redirect(url_for("auth.sign_in"))
         if not form.validate_on_submit():
-            return render_template("auth/security_code.html", form=form)
+            return render_template("auth/security_code.html", form=form), form_status(form)
         next_url = service.check_totp_step(
             _session(), _settings(), user=user, code=form.code.data or "", enrolling=False
         )
     if next_url is None:
         form.code.errors = [REFUSED]
-        return render_template("auth/security_code.html", form=form)
+        return render_template("auth/security_code.html", form=form), form_status(form)
     return redirect(safe_next(next_url))
 
 
@@ -105,7 +107,7 @@ def set_up_authenticator() -> ResponseReturnValue:
         page = render_template(
             "auth/set_up_authenticator.html", form=form, qr=totp.qr_svg(uri), secret=secret
         )
-    return page
+    return page, form_status(form)
 
 
 @bp.post("/sign-out")
@@ -137,7 +139,8 @@ def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
     due = service.password_change_due(_session())
     if not form.validate_on_submit():
-        return render_template("auth/change_password.html", form=form, due=due)
+        page = render_template("auth/change_password.html", form=form, due=due)
+        return page, form_status(form)
     with transaction():
         problem = service.change_password(
             _session(),
@@ -149,5 +152,6 @@ def change_password() -> ResponseReturnValue:
     if problem:
         target = form.current_password if "current" in problem else form.new_password
         target.errors = [problem]
-        return render_template("auth/change_password.html", form=form, due=due)
+        page = render_template("auth/change_password.html", form=form, due=due)
+        return page, form_status(form)
     return render_template("auth/password_changed.html")

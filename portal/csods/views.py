@@ -24,6 +24,7 @@ from portal.access.decorators import requires
 from portal.access.gate import AccessDenied
 from portal.access.permissions import Permission
 from portal.core.actor import current_actor
+from portal.core.error_summary import form_status
 from portal.core.once import AlreadySent, saved_once, saving_once
 from portal.csods import application_schemas, cases, forms, schemas, service, steps
 from portal.csods.stages import STAGE_LABELS, Stage, Transition, allowed
@@ -240,7 +241,7 @@ def record_application() -> ResponseReturnValue:
             SelectChoice(str(subject_id), name) for subject_id, name in subjects
         ]
         page = render_template("csods/new.html", form=form, marking=service.CSODS_MARKING.banner)
-    return page
+    return page, form_status(form)
 
 
 @bp.get("/applications/<uuid:application_id>")
@@ -317,7 +318,7 @@ def _step_page(
             unavailable=bool(transitions)
             and not transitions & set(allowed(application.stage_enum)),
         )
-    return page
+    return page, form_status(form)
 
 
 def _page_of(application_id: uuid.UUID) -> str:

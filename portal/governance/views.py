@@ -20,6 +20,7 @@ from portal.access.decorators import requires
 from portal.access.permissions import Permission
 from portal.access.policy import allows
 from portal.core.actor import current_actor
+from portal.core.error_summary import form_status
 from portal.db.transaction import transaction
 from portal.governance import alerts, breakglass, exports, integrity, reach, service
 from portal.governance.forms import (
@@ -71,14 +72,10 @@ def log_search() -> ResponseReturnValue:
         users, agencies = service.search_choices(actor)
         form.set_people(users, agencies)
         result = None
-        status = 200
-        if request.args:
-            if form.validate():
-                result = service.search_log(
-                    actor, form.filters(), after=parse_cursor(request.args.get("after"))
-                )
-            else:
-                status = 400
+        if request.args and form.validate():
+            result = service.search_log(
+                actor, form.filters(), after=parse_cursor(request.args.get("after"))
+            )
         page = render_template(
             "governance/search.html",
             form=form,
@@ -88,7 +85,7 @@ def log_search() -> ResponseReturnValue:
             marking=IG_MARKING,
             export_limit=f"{exports.EXPORT_LIMIT:,}",
         )
-    return page, status
+    return page, form_status(form)
 
 
 @bp.post("/log/export")
@@ -126,7 +123,7 @@ def log_export() -> ResponseReturnValue:
                 export_failed=True,
                 export_limit=f"{exports.EXPORT_LIMIT:,}",
             )
-        return page, 400
+        return page, form_status(form, export_form)
     response = Response(export.data, mimetype=export.mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     response.headers["Cache-Control"] = "no-store"
@@ -178,34 +175,29 @@ def alert_queue() -> ResponseReturnValue:
 def alert_review(alert_id: uuid.UUID) -> ResponseReturnValue:
     actor = current_actor()
     form = DispositionForm()
-    status = 200
-    if form.is_submitted():
-        if form.validate():
-            try:
-                with transaction():
-                    alerts.dispose(
-                        actor,
-                        alert_id,
-                        outcome=form.outcome.data or "",
-                        notes=form.notes.data or "",
-                        seen=form.version.data or "",
-                    )
-            except alerts.DispositionRefused as refused:
-                getattr(form, refused.field).errors = [refused.message]
-                if isinstance(refused, alerts.DecidedMeanwhile):
-                    form.version.data = refused.version  # sent again, the decision is recorded
-                status = 400
-            else:
-                flash(DISPOSED, "success")
-                return redirect(url_for("governance.alert_queue"))
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                alerts.dispose(
+                    actor,
+                    alert_id,
+                    outcome=form.outcome.data or "",
+                    notes=form.notes.data or "",
+                    seen=form.version.data or "",
+                )
+        except alerts.DispositionRefused as refused:
+            getattr(form, refused.field).errors = [refused.message]
+            if isinstance(refused, alerts.DecidedMeanwhile):
+                form.version.data = refused.version  # sent again, the decision is recorded
         else:
-            status = 400
+            flash(DISPOSED, "success")
+            return redirect(url_for("governance.alert_queue"))
     with transaction():
         item = alerts.alert_for_review(actor, alert_id)
         if not form.is_submitted():
             form.version.data = alerts.decision_version(item)
         page = render_template("governance/alert.html", form=form, item=item, marking=IG_MARKING)
-    return page, status
+    return page, form_status(form)
 
 
 # --- Break-glass ----------------------------------------------------------------------------
@@ -217,7 +209,6 @@ def break_glass(subject_id: uuid.UUID) -> ResponseReturnValue:
     actor = current_actor()
     form = BreakGlassForm()
     opened = url_for("subjects.show_subject", subject_id=subject_id)
-    status = 200
     try:
         if form.validate_on_submit():
             try:
@@ -225,7 +216,6 @@ def break_glass(subject_id: uuid.UUID) -> ResponseReturnValue:
                     breakglass.break_glass(actor, subject_id, reason=form.reason.data or "")
             except breakglass.ReasonRefused as refused:
                 form.reason.errors = [str(refused)]
-                status = 400
             else:
                 return redirect(opened)
         with transaction():
@@ -233,7 +223,7 @@ def break_glass(subject_id: uuid.UUID) -> ResponseReturnValue:
             page = render_template("governance/break_glass.html", form=form, subject_id=subject_id)
     except breakglass.AlreadyAllowed:
         return redirect(opened)
-    return page, status
+    return page, form_status(form)
 
 
 # --- Integrity ------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from portal.access.decorators import requires
 from portal.access.gate import AccessDenied
 from portal.access.permissions import Permission
 from portal.core.actor import current_actor
+from portal.core.error_summary import flash_problem, form_status
 from portal.core.once import AlreadySent, saved_once, saving_once
 from portal.db.transaction import transaction
 from portal.grants import lao, pages, service
@@ -106,7 +107,7 @@ def new_grant(subject_id: uuid.UUID) -> ResponseReturnValue:
         page = pages.grant_form(current_actor(), subject_id=subject_id)
         form.set_choices(page.agencies, page.records)
         html = render_template("grants/new.html", form=form, page=page)
-    return html
+    return html, form_status(form)
 
 
 @bp.route("/grants/request", methods=["GET", "POST"])
@@ -123,7 +124,7 @@ def request_access() -> ResponseReturnValue:
         else:
             flash(REQUESTED, "success")
             return redirect(url_for("grants.request_access"))
-    return render_template("grants/request.html", form=form)
+    return render_template("grants/request.html", form=form), form_status(form)
 
 
 @bp.get("/grants/requests")
@@ -141,7 +142,7 @@ def _summary_page(
     with transaction(reads_only=True):
         summary = pages.grant_summary(current_actor(), grant_id=grant_id)
         html = render_template(template, form=form, summary=summary, **extra)
-    return html
+    return html, form_status(form)
 
 
 def _done(action: str, subject_id: uuid.UUID) -> ResponseReturnValue:
@@ -149,8 +150,10 @@ def _done(action: str, subject_id: uuid.UUID) -> ResponseReturnValue:
     return redirect(url_for("grants.list_grants", subject_id=subject_id))
 
 
-def _not_possible(impossible: service.NotPossible) -> ResponseReturnValue:
-    flash(impossible.message, "problem")
+def _not_possible(impossible: service.NotPossible, grant_id: uuid.UUID) -> ResponseReturnValue:
+    """Back to the subject's grants, with the refusal linked to the grant's row (its status now
+    says why)."""
+    flash_problem(impossible.message, about=f"grant-{grant_id}")
     return redirect(url_for("grants.list_grants", subject_id=impossible.subject_id))
 
 
@@ -168,7 +171,7 @@ def approve(grant_id: uuid.UUID) -> ResponseReturnValue:
         except service.Refused as refused:
             add_error(form, refused.field, refused.message)
         except service.NotPossible as impossible:
-            return _not_possible(impossible)
+            return _not_possible(impossible, grant_id)
         else:
             return _done("approve", subject_id)
     return _summary_page(grant_id, "grants/approve.html", form)
@@ -191,7 +194,7 @@ def _reasoned(action: str, grant_id: uuid.UUID) -> ResponseReturnValue:
             with transaction():
                 subject_id = use_case(current_actor(), grant_id=grant_id, command=command)
         except service.NotPossible as impossible:
-            return _not_possible(impossible)
+            return _not_possible(impossible, grant_id)
         return _done(action, subject_id)
     return _summary_page(grant_id, "grants/reason.html", form, title=title, action=action)
 
@@ -221,7 +224,7 @@ def resume(grant_id: uuid.UUID) -> ResponseReturnValue:
         with transaction():
             subject_id = service.resume_grant(current_actor(), grant_id=grant_id)
     except service.NotPossible as impossible:
-        return _not_possible(impossible)
+        return _not_possible(impossible, grant_id)
     return _done("resume", subject_id)
 
 
@@ -239,7 +242,7 @@ def renew(grant_id: uuid.UUID) -> ResponseReturnValue:
         except service.Refused as refused:
             add_error(form, refused.field, refused.message)
         except service.NotPossible as impossible:
-            return _not_possible(impossible)
+            return _not_possible(impossible, grant_id)
         else:
             return _done("renew", subject_id)
     with transaction():
@@ -250,7 +253,7 @@ def renew(grant_id: uuid.UUID) -> ResponseReturnValue:
             form.isa_reference.data = summary.row.isa_reference
             form.expires_on.fill(summary.row.expires_at.date() + timedelta(days=90))
         html = render_template("grants/renew.html", form=form, summary=summary)
-    return html
+    return html, form_status(form)
 
 
 @bp.route("/subjects/<uuid:subject_id>/access-lists", methods=["GET", "POST"])
@@ -285,7 +288,7 @@ def access_lists(subject_id: uuid.UUID) -> ResponseReturnValue:
                 lao_form.message.data = shown.message
                 lao_form.version.data = shown.version
         html = render_template("grants/access_lists.html", page=page, forms=forms, form=form)
-    return html
+    return html, form_status(form)
 
 
 @bp.app_errorhandler(AccessDenied)

@@ -16,6 +16,7 @@ from portal.access.decorators import requires
 from portal.access.gate import AccessDenied, AcknowledgementRequired
 from portal.access.permissions import Permission
 from portal.core.actor import current_actor
+from portal.core.error_summary import form_status
 from portal.core.inputs import has_control_characters, is_ascii_number
 from portal.core.once import AlreadySent, saved_once, saving_once
 from portal.db.transaction import transaction
@@ -90,7 +91,7 @@ def create_meeting(subject_id: uuid.UUID) -> ResponseReturnValue:
     with transaction():
         subject = service.subject_for_meeting(current_actor(), subject_id=subject_id)
         page = render_template("meetings/new.html", form=form, subject=subject)
-    return page
+    return page, form_status(form)
 
 
 @bp.route("/meetings/<uuid:meeting_id>/edit", methods=["GET", "POST"])
@@ -131,7 +132,7 @@ def _edit_page(
         page = render_template(
             "meetings/edit.html", form=form, subject=subject, meeting_id=meeting_id
         )
-    return page
+    return page, form_status(form)
 
 
 @bp.get("/meetings/<uuid:meeting_id>")
@@ -197,7 +198,7 @@ def distribute_minutes(meeting_id: uuid.UUID) -> ResponseReturnValue:
         for field, message in problems:
             add_error(form, field, message)
         page = render_template("meetings/distribute.html", form=form, plan=plan)
-    return page
+    return page, form_status(form)
 
 
 @bp.route("/meetings/<uuid:meeting_id>/amend", methods=["GET", "POST"])
@@ -220,7 +221,7 @@ def amend_minutes(meeting_id: uuid.UUID) -> ResponseReturnValue:
         page = render_template(
             "meetings/amend.html", form=form, subject=subject, meeting_id=meeting_id
         )
-    return page
+    return page, form_status(form)
 
 
 @bp.route("/meetings/<uuid:meeting_id>/actions/new", methods=["GET", "POST"])
@@ -249,7 +250,7 @@ def add_action(meeting_id: uuid.UUID) -> ResponseReturnValue:
         page = render_template(
             "meetings/add_action.html", form=form, subject=subject, meeting_id=meeting_id
         )
-    return page
+    return page, form_status(form)
 
 
 @bp.get("/actions")
@@ -308,4 +309,4 @@ def show_action(action_id: uuid.UUID) -> ResponseReturnValue:
         if subject_id is None:
             return refusal_page(AccessDenied("not_found"))
         return redirect(url_for("subjects.acknowledge", subject_id=subject_id))
-    return page
+    return page, form_status(form)

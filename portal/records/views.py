@@ -15,6 +15,7 @@ from portal.access.decorators import requires
 from portal.access.gate import AccessDenied, AcknowledgementRequired
 from portal.access.permissions import Permission
 from portal.core.actor import current_actor
+from portal.core.error_summary import form_status
 from portal.core.once import AlreadySent, saved_once, saving_once
 from portal.db.transaction import transaction
 from portal.records import service
@@ -55,7 +56,7 @@ def add_record(subject_id: uuid.UUID) -> ResponseReturnValue:
         subject = service.subject_for_new_record(current_actor(), subject_id=subject_id)
         marking = form.entered_banner(stored=subject.marking)
         page = render_template("records/new.html", form=form, subject=subject, marking=marking)
-    return page
+    return page, form_status(form)
 
 
 @bp.get("/records/<uuid:record_id>")
@@ -94,7 +95,7 @@ def edit_record(record_id: uuid.UUID) -> ResponseReturnValue:
             form.version.data = service.edit_version(found.record)
         marking = form.entered_banner(stored=found.shown)
         page = render_template("records/edit.html", form=form, found=found, marking=marking)
-    return page
+    return page, form_status(form)
 
 
 @bp.route("/records/<uuid:record_id>/acknowledge", methods=["GET", "POST"])
@@ -114,7 +115,7 @@ def acknowledge(record_id: uuid.UUID) -> ResponseReturnValue:
             page = render_template("subjects/acknowledge.html", form=form, cancel=cancel)
     except service.AlreadyAcknowledged:
         return redirect(opened)
-    return page
+    return page, form_status(form)
 
 
 def _command(form: RecordForm, schema: CreateRecordSchema) -> RecordCommand | None:

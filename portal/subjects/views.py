@@ -19,6 +19,7 @@ from portal.access.gate import AccessDenied, AcknowledgementRequired
 from portal.access.permissions import Permission
 from portal.access.policy import allows
 from portal.core.actor import current_actor
+from portal.core.error_summary import form_status
 from portal.core.once import AlreadySent, saved_once, saving_once
 from portal.db.transaction import transaction
 from portal.subjects import service
@@ -78,7 +79,7 @@ def create_subject() -> ResponseReturnValue:
     with transaction():
         form.set_agencies(service.agency_choices(current_actor()))
         page = render_template("subjects/new.html", form=form, marking=form.entered_banner())
-    return page
+    return page, form_status(form)
 
 
 @bp.get("/subjects/<uuid:subject_id>")
@@ -118,7 +119,7 @@ def edit_subject(subject_id: uuid.UUID) -> ResponseReturnValue:
             form.version.data = service.edit_version(subject)
         marking = form.entered_banner(stored=subject.marking)
         page = render_template("subjects/edit.html", form=form, subject=subject, marking=marking)
-    return page
+    return page, form_status(form)
 
 
 @bp.post("/subjects/<uuid:subject_id>/print")
@@ -153,7 +154,7 @@ def acknowledge(subject_id: uuid.UUID) -> ResponseReturnValue:
             page = render_template("subjects/acknowledge.html", form=form, cancel=_shared())
     except service.AlreadyAcknowledged:
         return redirect(opened)
-    return page
+    return page, form_status(form)
 
 
 @bp.errorhandler(AccessDenied)

@@ -17,6 +17,7 @@ from portal.access.decorators import requires
 from portal.access.permissions import Permission
 from portal.config import Settings
 from portal.core.actor import current_actor
+from portal.core.error_summary import flash_problem, form_status
 from portal.core.once import AlreadySent, saved_once, saving_once
 from portal.db.transaction import transaction
 from portal.users import service
@@ -95,7 +96,7 @@ def add_user() -> ResponseReturnValue:
         else:
             flash(ADDED, "success")
             return redirect(url_for("users.show_user", user_id=user_id))
-    return render_template("users/add.html", form=form)
+    return render_template("users/add.html", form=form), form_status(form)
 
 
 @bp.get("/<uuid:user_id>")
@@ -132,7 +133,7 @@ def change_roles(user_id: uuid.UUID) -> ResponseReturnValue:
             form.clearance.data = user.clearance
             form.version.data = service.roles_version(user)
         page = render_template("users/roles.html", form=form, user=user)
-    return page
+    return page, form_status(form)
 
 
 @bp.route("/<uuid:user_id>/password", methods=["GET", "POST"])
@@ -155,7 +156,7 @@ def set_password(user_id: uuid.UUID) -> ResponseReturnValue:
     with transaction(reads_only=True):
         user = service.get_user(current_actor(), user_id=user_id)
         page = render_template("users/password.html", form=form, user=user)
-    return page
+    return page, form_status(form)
 
 
 @bp.post("/<uuid:user_id>/disable")
@@ -201,7 +202,7 @@ def _perform(use_case: Callable[..., object], user_id: uuid.UUID, done: str) -> 
         with transaction():
             use_case(current_actor(), user_id=user_id)
     except service.Refused as refused:
-        flash(refused.message, "problem")
+        flash_problem(refused.message, about=refused.field)
     else:
         flash(done, "success")
     return redirect(url_for("users.show_user", user_id=user_id))

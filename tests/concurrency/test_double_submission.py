@@ -85,8 +85,8 @@ def test_same_application_recorded_twice_at_once_is_one_application_and_a_refusa
 
     responses = run_together([_post(b, path, f) for b, f in zip(browsers, forms, strict=True)])
 
-    assert sorted(r.status_code for r in responses) == [200, 302]
-    [refused] = [r for r in responses if r.status_code == 200]
+    assert sorted(r.status_code for r in responses) == [302, 400]
+    [refused] = [r for r in responses if r.status_code == 400]
     assert "An application with this URN already exists" in error_messages(
         refused.get_data(as_text=True)
     )
@@ -108,8 +108,8 @@ def test_first_meeting_recorded_twice_at_once_is_one_meeting_and_a_refusal(
 
     responses = run_together([_post(c, path, f) for c, f in zip(chairs, forms, strict=True)])
 
-    assert sorted(r.status_code for r in responses) == [200, 302]
-    [refused] = [r for r in responses if r.status_code == 200]
+    assert sorted(r.status_code for r in responses) == [302, 400]
+    [refused] = [r for r in responses if r.status_code == 400]
     assert "This subject has had a meeting already" in refused.get_data(as_text=True)
     assert _count(app, select(func.count()).select_from(Meeting)) == 1
     assert len(_events(mw, "COLLECTION")) == 1
@@ -136,8 +136,8 @@ def test_access_list_saved_by_two_people_at_once_is_saved_once_and_refused_once(
 
     responses = run_together([_post(o, path, f) for o, f in zip(officers, forms, strict=True)])
 
-    assert sorted(r.status_code for r in responses) == [200, 302]
-    [refused] = [r for r in responses if r.status_code == 200]
+    assert sorted(r.status_code for r in responses) == [302, 400]
+    [refused] = [r for r in responses if r.status_code == 400]
     assert CHANGED_MEANWHILE in refused.get_data(as_text=True)
     assert _count(app, select(func.count()).select_from(LaoList)) == 1
     assert _count(app, select(func.count()).select_from(LaoMember)) == 1
@@ -162,7 +162,7 @@ def test_exclusion_saved_from_a_page_opened_before_another_save_is_refused(
     late = second.post(path, data={"members": housing.email, "message": "x", **second_form})
 
     assert saved.status_code == 302
-    assert late.status_code == 200
+    assert late.status_code == 400
     assert CHANGED_MEANWHILE in late.get_data(as_text=True)
     with app.app_context():
         members = db.session.execute(select(LaoMember.user_id)).scalars().all()
@@ -298,7 +298,7 @@ def test_subject_edit_over_a_change_made_meanwhile_is_refused_and_keeps_that_cha
     )
 
     assert saved.status_code == 302
-    assert late.status_code == 200
+    assert late.status_code == 400
     assert CHANGED_MEANWHILE in late.get_data(as_text=True)
     subject = world.row(Subject, subject_id)
     assert (subject.family_name, subject.ndelius_crn) == ("Renamed", "X123456")
@@ -332,8 +332,8 @@ def test_subject_edits_sent_at_once_save_one_and_refuse_the_other(
 
     responses = run_together([_post(o, path, f) for o, f in zip(officers, forms, strict=True)])
 
-    assert sorted(r.status_code for r in responses) == [200, 302]
-    [refused] = [r for r in responses if r.status_code == 200]
+    assert sorted(r.status_code for r in responses) == [302, 400]
+    [refused] = [r for r in responses if r.status_code == 400]
     assert CHANGED_MEANWHILE in refused.get_data(as_text=True)
     kept = world.row(Subject, subject_id).family_name
     winner = responses.index(next(r for r in responses if r.status_code == 302))
@@ -357,7 +357,7 @@ def test_record_edit_over_a_change_made_meanwhile_is_refused_and_keeps_that_chan
     late = second.post(path, data={**record_answers(title="Second title"), **second_form})
 
     assert saved.status_code == 302
-    assert late.status_code == 200
+    assert late.status_code == 400
     assert CHANGED_MEANWHILE in late.get_data(as_text=True)
     assert "Second title" in late.get_data(as_text=True)  # their answers are still on the page
     assert world.row(SharedRecord, record_id).title == "First title"

@@ -195,7 +195,7 @@ def test_a_refused_sending_keeps_nothing_so_the_corrected_page_is_saved(
     refused = officer.post(path, data={**application_answers(urn="OAK/1"), **page})
     saved = officer.post(path, data={**application_answers(urn="OAK/2"), **page})
 
-    assert refused.status_code == 200
+    assert refused.status_code == 400
     assert "An application with this URN already exists" in error_messages(
         refused.get_data(as_text=True)
     )

@@ -39,6 +39,12 @@ class Journey:
         self.axe = Axe()
 
     def _console(self, message: Any) -> None:
+        if (
+            message.type == "error"
+            and "400 (BAD REQUEST)" in message.text
+            and message.location.get("url") == self.page.url
+        ):
+            return  # the page itself: a form answered with its errors (status 400)
         if message.type in ("error", "warning") or "Content Security Policy" in message.text:
             self.errors.append(f"{message.type}: {message.text}")
 

@@ -47,7 +47,7 @@ class Attempts:
 
 
 def _refused(response: Any) -> bool:
-    return response.status_code == 200 and "is not right" in response.get_data(as_text=True)
+    return response.status_code == 400 and "is not right" in response.get_data(as_text=True)
 
 
 def _normalised(response: Any, email: str) -> tuple[int, list[str], str]:

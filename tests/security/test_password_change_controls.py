@@ -36,7 +36,7 @@ def test_current_password_guesses_on_change_page_are_throttled(
     after = int(app.extensions["portal.settings"].login_throttle_after)
     for n in range(GUESSES):
         response = _change(client, f"wrong-guess-number-{n}", "a brand new long passphrase 42")
-        assert response.status_code == 200
+        assert response.status_code == 400
         expected = "is not right" if n < after else "Wait a few minutes and try again"
         assert expected in response.get_data(as_text=True), n
     response = _change(client, user.password, "a brand new long passphrase 42")
@@ -49,7 +49,7 @@ def test_current_password_guesses_on_change_page_are_throttled(
     # The name's throttle is the sign-in's: signing in elsewhere is paused too.
     other = make_client()
     response = submit_password(other, user.email, user.password)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "is not right, or sign-in is paused" in response.get_data(as_text=True)
 
 

@@ -199,7 +199,7 @@ def test_disabled_user_with_right_password_and_code_is_refused(app, client, fact
     user = factories.user()
     _disable(app, user.id, revoke=False)
     response = submit_password(client, user.email, user.password)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "is not right" in response.get_data(as_text=True)
     assert is_sign_in_redirect(client.get("/"))
 

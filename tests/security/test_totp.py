@@ -12,7 +12,7 @@ from tests.security.conftest import NEXT_STEP, is_sign_in_redirect
 
 
 def _refused(response) -> bool:
-    return response.status_code == 200 and "is not right" in response.get_data(as_text=True)
+    return response.status_code == 400 and "is not right" in response.get_data(as_text=True)
 
 
 def _other_code(app: Flask, secret: str) -> str:
@@ -75,7 +75,7 @@ def test_malformed_codes_are_refused(app, client, factories, clock):
     code = current_code(app, user.totp_secret)
     for bad in (code[:5], code + "0", "abcdef", "１２３４５６", " " * 6):
         response = submit_code(client, bad)
-        assert response.status_code == 200
+        assert response.status_code == 400
         assert is_sign_in_redirect(client.get("/"))
 
 

@@ -130,7 +130,7 @@ def test_a_refused_change_leaves_it_due(app: Flask, client: FlaskClient, admin_s
 
     response = _change(client, "not-the-current-password-1")
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Your current password is not right" in response.get_data(as_text=True)
     assert _required(app, admin_set.id)
     assert client.get("/").headers["Location"] == "/account/password"

@@ -56,12 +56,13 @@ def test_purge_deletes_ended_sessions_and_keeps_live_ones(
     assert _rows(app) == 2
     assert "Session rows deleted:" in output
     assert live.get("/").status_code == 200
-    assert (
-        fresh_visitor.post(
-            "/sign-in", data={"csrf_token": csrf_token(fresh_visitor, "/sign-in")}
-        ).status_code
-        == 200
+    # Its token is still good: the empty form is answered with its field errors, not the
+    # refusal of a stale token.
+    answer = fresh_visitor.post(
+        "/sign-in", data={"csrf_token": csrf_token(fresh_visitor, "/sign-in")}
     )
+    assert answer.status_code == 400
+    assert "Enter your email address" in answer.get_data(as_text=True)
 
 
 def test_purge_keeps_a_session_just_inside_the_idle_limit(

@@ -260,7 +260,7 @@ def refused(
     and writes nothing."""
     before = written(world)
     response = post(client, path, data)
-    assert response.status_code == 200, response.status_code
+    assert response.status_code == 400, response.status_code
     html = response.get_data(as_text=True)
     assert "govuk-error-summary" in html
     messages = error_messages(html)

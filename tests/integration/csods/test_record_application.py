@@ -87,7 +87,7 @@ def test_record_application_with_bad_answer_shows_field_error_and_writes_nothing
     response = post(officer, f"{BASE}/new", application_answers(**changes))
 
     html = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert any(message in m for m in error_messages(html)), error_messages(html)
     assert f'href="#{field}' in html
     assert world.count(CsodsApplication) == 0
@@ -181,7 +181,7 @@ def test_record_application_linked_to_a_barred_subject_is_refused_and_writes_not
 
     response = post(officer, f"{BASE}/new", application_answers(subject_id=str(barred)))
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert error_messages(response.get_data(as_text=True)) == ["Select the subject from the list"]
     assert world.count(CsodsApplication) == 0
     assert world.events_of("COLLECTION") == []

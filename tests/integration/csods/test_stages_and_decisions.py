@@ -59,7 +59,7 @@ def _refused(
 ) -> None:
     before = _state(world, application_id)
     response = step(client, application_id, slug, data)
-    assert response.status_code == 200
+    assert response.status_code == 400
     messages = error_messages(response.get_data(as_text=True))
     assert any(message in m for m in messages), messages
     assert _state(world, application_id) == before

@@ -25,7 +25,7 @@ from portal.db.transaction import transaction
 from portal.extensions import db
 from portal.grants import service
 from portal.grants.schemas import ApproveCommand
-from tests.helpers import csrf_token, sign_in
+from tests.helpers import csrf_token, sign_in, summary_link
 from tests.integration.access.world import (
     OFFICIAL_SENSITIVE,
     Sharing,
@@ -145,7 +145,7 @@ def test_grant_with_bad_input_is_refused_with_a_field_error_and_nothing_written(
     events = count_events(world.app)
     response = officer.post(path, data={**grant_answers(world, **changes), "csrf_token": token})
     body = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "govuk-error-summary" in body
     assert message in body, body[body.find("govuk-error-summary") :][:1500]
     assert grants_of(world.app, subject_id) == []
@@ -178,7 +178,7 @@ def test_grant_window_in_the_past_or_inverted_is_refused(
     events = count_events(world.app)
     response = officer.post(path, data={**answers, "csrf_token": token})
     body = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in body
     assert f'href="#{field}' in body
     assert grants_of(world.app, subject_id) == []
@@ -286,13 +286,16 @@ def test_revoke_suspend_resume_are_csrf_protected_posts(world: Sharing, make_cli
     assert post(officer, f"/grants/{grant_id}/resume", {}, listing).status_code == 302
     assert status() == "ACTIVE"
     missing_reason = post(officer, f"/grants/{grant_id}/revoke", {"reason": ""})
+    assert missing_reason.status_code == 400
     assert "Enter the reason" in missing_reason.get_data(as_text=True)
     assert status() == "ACTIVE"
     assert post(officer, f"/grants/{grant_id}/revoke", {"reason": "Case closed"}).status_code == 302
     assert status() == "REVOKED"
     again = post(officer, f"/grants/{grant_id}/resume", {}, listing)
     assert again.status_code == 302
-    assert "Only a suspended grant can be resumed" in officer.get(listing).get_data(as_text=True)
+    shown = officer.get(listing).get_data(as_text=True)
+    # The refusal links to the grant's row, whose status says why.
+    assert summary_link(shown, "Only a suspended grant can be resumed") == f"grant-{grant_id}"
     assert status() == "REVOKED"
 
 

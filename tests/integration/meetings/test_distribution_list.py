@@ -160,7 +160,7 @@ def test_distribute_without_an_answer_for_a_listed_agency_shows_the_error_and_wr
     before = mw.last_seq()
     response = mw.distribute(chair, meeting_id, **{_field(mw, "housing"): ""})
     html = _html(response)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "govuk-error-summary" in html
     assert f'href="#{_field(mw, "housing")}"' in html
     assert "Select a data-protection condition for this agency, or do not send to it" in html
@@ -175,7 +175,7 @@ def test_distribute_with_every_agency_left_off_is_refused_and_writes_nothing(
     nobody = {_field(mw, key): NOT_SENT for key in ("probation", "csc", "housing")}
     nobody["withheld_reason"] = REASON
     response = mw.distribute(chair, meeting_id, **nobody)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "There is nobody to distribute the minutes to" in _html(response)
     _nothing_sent(mw, meeting_id, before)
 
@@ -191,7 +191,7 @@ def test_distribute_after_an_agency_joined_the_list_is_refused_until_it_is_answe
     answers = {_field(mw, "probation"): "DP3-SCH8-4", _field(mw, "csc"): "GDPR-6-1-E"}
     response = chair.post(path, data={"csrf_token": csrf, **answers})
     html = _html(response)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "The distribution list has changed: check it and send again" in html
     assert f'name="{_field(mw, "housing")}"' in html  # the page now asks about housing
     _nothing_sent(mw, meeting_id, before)
@@ -234,7 +234,7 @@ def test_distribute_refused_shows_the_page_with_one_consultation(
 ) -> None:
     response, events = _send_once(mw, make_client, "GDPR-6-1-E")
     html = _html(response)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "competent authority: select a Part 3 condition" in html
     assert f'href="#{_field(mw, "probation")}"' in html
     assert f'value="{NOT_SENT}" selected' in html  # the answers are shown again
@@ -275,7 +275,7 @@ def test_an_agency_owning_an_action_is_listed_and_cannot_be_left_off(
     before = mw.last_seq()
     response = mw.distribute(chair, meeting_id, **{field: NOT_SENT, "withheld_reason": REASON})
     html = _html(response)
-    assert response.status_code == 200
+    assert response.status_code == 400
     housing = mw.partners["housing"].name
     refusal = f"{housing} owns an action in these minutes: select a condition to send them under"
     assert refusal in unescape(html)
@@ -310,7 +310,7 @@ def test_leaving_an_agency_off_needs_the_reason(mw: MeetingWorld, make_client: A
     before = mw.last_seq()
     response = mw.distribute(chair, meeting_id, **{_field(mw, "housing"): NOT_SENT})
     html = _html(response)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Enter why the minutes are not sent to the agencies left off" in html
     assert 'href="#withheld_reason"' in html
     assert 'id="withheld_reason"' in html
@@ -367,7 +367,7 @@ def test_control_characters_in_the_reason_or_consent_are_refused_on_the_page(
         },
     )
     html = _html(response)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert 'href="#withheld_reason"' in html
     assert 'href="#chair_consent"' in html
     assert "Remove the special characters from this answer" in html

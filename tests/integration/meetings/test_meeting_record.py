@@ -66,7 +66,7 @@ def test_create_meeting_with_bad_answers_shows_field_errors_and_writes_nothing(
     before = mw.last_seq()
     response = post(chair, f"/subjects/{subject}/meetings/new", mw.meeting_form(**changes))
     html = _html(response)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "govuk-error-summary" in html
     assert f'href="#{field}"' in html
     assert message in html
@@ -80,7 +80,7 @@ def test_review_meeting_for_a_new_subject_is_refused_on_the_kind_field(
     subject = mw.subject()
     chair = mw.browser(mw.coordinator, make_client)
     response = post(chair, f"/subjects/{subject}/meetings/new", mw.meeting_form(kind="REVIEW"))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "select initial meeting" in _html(response)
     assert mw.count(Meeting) == 0
 
@@ -110,7 +110,7 @@ def test_approval_needs_chair_decision_review_date_and_lead_agency(
     before = mw.last_seq()
     response = mw.approve(chair, meeting_id)
     html = _html(response)
-    assert response.status_code == 200
+    assert response.status_code == 400
     for message in (
         "Enter the chair’s name and agency before approval",
         "Record at least one decision with its rationale before approval",
@@ -136,7 +136,7 @@ def test_approve_refused_shows_the_stored_record_with_one_consultation(
     before = mw.last_seq()
     response = chair.post(path, data={"csrf_token": csrf})
     html = _html(response)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Record at least one decision with its rationale before approval" in html
     assert 'value="Northshire Police HQ"' in html  # the form holds the stored record
     # One request, one page shown: one consultation (the refused approval wrote nothing).
@@ -201,7 +201,7 @@ def test_distribution_with_a_gdpr_code_for_a_competent_authority_is_refused_and_
     housing = f"dp_{mw.partners['housing'].id.hex}"
     response = mw.distribute(chair, meeting_id, **{probation: "GDPR-6-1-E", housing: "DP3-S35-LE"})
     html = _html(response)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "competent authority: select a Part 3 condition" in html
     assert "not a competent authority: select a UK GDPR condition" in html
     assert f'href="#{probation}"' in html

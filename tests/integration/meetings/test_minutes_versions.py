@@ -83,7 +83,7 @@ def test_amending_a_draft_is_refused_on_the_reason_field(
     chair = mw.browser(mw.coordinator, make_client)
     meeting_id = mw.create_meeting(chair, subject)
     response = post(chair, f"/meetings/{meeting_id}/amend", {"reason": "Typo"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Only distributed minutes are amended" in _html(response)
     assert len(mw.versions(meeting_id)) == 1
 

@@ -181,7 +181,7 @@ def test_completed_needs_an_update_and_not_achieved_a_reason_nothing_written(
     path = f"/actions/{owned['probation']}"
     before = mw.last_seq()
     response = post(officer, path, {"status": "COMPLETED", "note": ""})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Enter the update that shows the action is completed" in _html(response)
     assert 'href="#note"' in _html(response)
     response = post(officer, path, {"status": "NOT_ACHIEVED"})

@@ -123,7 +123,7 @@ def test_add_record_with_bad_answer_shows_field_error_and_writes_nothing(
 
     response = post(officer, f"/subjects/{subject_id}/records/new", answers(**changes))
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert message in error_messages(html)
     assert f'href="#{field}' in html

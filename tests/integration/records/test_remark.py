@@ -52,7 +52,7 @@ def test_non_owner_cannot_lower_a_record_marking(world, make_client, monkeypatch
     response = post(officer, f"/records/{record_id}/edit", answers(title="Lowered", **LOWER))
 
     assert calls, "the edit never reached the gate"
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert OWNER_ONLY_LOWERS in error_messages(response.get_data(as_text=True))
     assert _marking(world, record_id) == "OFFICIAL-SENSITIVE - PERSONAL DATA"
     assert world.row(SharedRecord, record_id).title == "Risk summary"

@@ -135,7 +135,7 @@ def test_create_subject_with_bad_answer_shows_field_error_and_writes_nothing(
 
     response = post(officer, NEW, answers(world, **changes))
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert message in error_messages(html)
     assert f'href="#{field}' in html
@@ -146,7 +146,7 @@ def test_create_subject_with_bad_answer_shows_field_error_and_writes_nothing(
 def test_create_subject_with_unknown_lead_agency_is_refused(world, make_client):
     officer = world.browser(world.officer, make_client)
     response = post(officer, NEW, answers(world, lead_agency_id=str(__import__("uuid").uuid4())))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Select the lead agency from the list" in error_messages(response.get_data(as_text=True))
     assert world.count(Subject) == 0
     assert not [e for e in world.events() if e.event_type == "COLLECTION"]
@@ -158,7 +158,7 @@ def test_create_subject_with_identifier_in_use_is_refused(world, make_client):
 
     response = post(officer, NEW, answers(world))
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     messages = error_messages(response.get_data(as_text=True))
     assert any(m.startswith("This PNC ID is already recorded") for m in messages)
     assert world.count(Subject) == 1

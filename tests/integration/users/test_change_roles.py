@@ -64,7 +64,7 @@ def test_remove_own_admin_role_is_refused_and_changes_nothing(app, admin_client,
         {"roles": [Role.MOSOVO_OFFICER.value], "clearance": "DV"},
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     page = text_of(response)
     assert "There is a problem" in page
     assert 'href="#roles"' in page
@@ -126,7 +126,7 @@ def test_change_roles_with_bad_input_shows_error_summary_and_changes_nothing(
 
     response = post(admin_client, f"/users/{member.id}/roles", data)
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     page = text_of(response)
     assert "There is a problem" in page
     assert f'href="#{field}"' in page

@@ -84,7 +84,7 @@ def test_create_user_with_agency_id_in_body_is_refused_and_writes_nothing(
 
     response = post(admin_client, "/users/new", {**VALID_NEW_USER, "agency_id": str(probation.id)})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "There is a problem" in text_of(response)
     assert "information this page does not accept" in text_of(response)
     assert user_count(app) == before
@@ -125,7 +125,7 @@ def test_create_user_with_bad_input_shows_error_summary_and_writes_nothing(
 
     response = post(admin_client, "/users/new", {**VALID_NEW_USER, **changes})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     page = text_of(response)
     assert "There is a problem" in page
     assert f'href="#{field}"' in page
@@ -148,7 +148,7 @@ def test_create_user_with_email_in_use_elsewhere_shows_field_error_before_insert
 
     response = post(admin_client, "/users/new", {**VALID_NEW_USER, "email": NEW_EMAIL.upper()})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert 'href="#email"' in text_of(response)
     assert service.EMAIL_IN_USE in text_of(response)
     assert user_count(app) == before
@@ -164,7 +164,7 @@ def test_create_user_when_unique_constraint_fires_shows_same_field_error(
 
     response = post(admin_client, "/users/new", VALID_NEW_USER)
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert 'href="#email"' in text_of(response)
     assert service.EMAIL_IN_USE in text_of(response)
     assert user_count(app) == before
@@ -185,11 +185,11 @@ def test_create_user_confirmation_keeps_password_and_email_out_of_the_session_st
 
 
 def test_open_add_user_page_shows_labelled_fields_and_unique_ids(admin_client):
-    for response in (
-        admin_client.get("/users/new"),
-        post(admin_client, "/users/new", {**VALID_NEW_USER, "roles": [], "email": "x"}),
+    for response, status in (
+        (admin_client.get("/users/new"), 200),
+        (post(admin_client, "/users/new", {**VALID_NEW_USER, "roles": [], "email": "x"}), 400),
     ):
-        assert response.status_code == 200
+        assert response.status_code == status
         page = page_structure(response)
         assert len(page.ids) == len(set(page.ids)), "duplicate ids"
         assert page.legends == 2  # roles and clearance are fieldsets with legends
