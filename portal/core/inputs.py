@@ -13,10 +13,13 @@ The rules every input contract shares, so a fix to one reaches every form at onc
   year must be one this service can use: no later than :data:`LATEST_YEAR`, so that "the day
   after" is always a real date too. Each caller adds its own earliest date and its own rule
   about the past or the future.
+- :func:`iso_date_or_none`: a day typed into one box as YYYY-MM-DD, as the search and list
+  filters ask for it; blank is no date.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date
 from typing import Any, Final
@@ -28,6 +31,7 @@ LATEST_YEAR: Final = 2199
 disclosures are recorded when they happen, dates of birth are in the past."""
 
 _LINE_BREAKS: Final = "\r\n\t"
+_ISO_DAY: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def has_control_characters(value: str, *, multiline: bool = True) -> bool:
@@ -104,3 +108,24 @@ def date_from_parts(parts: object, *, what: str, label: str) -> date:
     if year > LATEST_YEAR:
         raise ValidationError(f"{label} must be a real date")
     return value
+
+
+def iso_date_or_none(text: str | None, *, what: str) -> date | None:
+    """The day typed as YYYY-MM-DD in a filter's box, or None when the box is blank.
+
+    ``what`` names the day inside a sentence ("the first day").
+
+    :raises ValidationError: with the GOV.UK message for the field.
+    """
+    typed = (text or "").strip()
+    if not typed:
+        return None
+    try:
+        day = date.fromisoformat(typed) if _ISO_DAY.fullmatch(typed) else None
+    except ValueError:  # 2026-02-30
+        day = None
+    if day is None:
+        raise ValidationError(f"Enter {what} as a date, for example 2026-11-01")
+    if day.year > LATEST_YEAR:
+        raise ValidationError(f"Enter {what} as a date in or before {LATEST_YEAR}")
+    return day

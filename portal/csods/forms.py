@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -11,12 +14,22 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import RadioField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import ValidationError
 
 from portal.core.once import submission_key
+from portal.core.period import FIRST, LAST, PeriodChecks, typed_day
 from portal.core.widgets import SubmitButton
 from portal.csods.schemas import DEFAULT_DP_CONDITION, METHODS, YES_NO, part3_conditions
-from portal.csods.stages import CHANNELS, KNOWS, OUTCOME_LABELS
+from portal.csods.stages import CHANNELS, KNOWS, OUTCOME_LABELS, STAGE_LABELS, Stage
 from portal.subjects.forms import DatePartsField, load_command
 from portal.subjects.forms import add_error as _field_error
 from portal.users.forms import page_error
@@ -216,3 +229,92 @@ class ReferralForm(_OnceForm):
     referred_to = _text("Referred to", "For example, children’s social care MASH")
     risk = _area("The immediate risk")
     submit = SubmitField("Open the safeguarding referral", widget=SubmitButton())
+
+
+#: The outcome counts' period when none is given: the last 365 days.
+DEFAULT_PERIOD_DAYS = 365
+
+
+@dataclass(frozen=True)
+class CaseListChoice:
+    """What the case list shows: the filters and the outcome counts' period."""
+
+    stage: Stage | None
+    officer_id: uuid.UUID | None
+    include_closed: bool
+    period: tuple[date, date]
+
+
+class CaseListForm(PeriodChecks, FlaskForm):  # type: ignore[misc]
+    """The case list's filters and the period of its outcome counts. Sent by GET, so no CSRF
+    token (nothing changes). An answer that cannot be read is shown as an error on the page;
+    the list then leaves that answer out rather than guess what was meant."""
+
+    class Meta:
+        csrf = False
+
+    stage = SelectField(
+        "Stage",
+        choices=[SelectChoice("", "All stages")]
+        + [SelectChoice(value, label) for value, label in STAGE_LABELS.items()],
+        validate_choice=False,
+        widget=GovSelect(),
+    )
+    officer = SelectField(
+        "Officer",
+        choices=[SelectChoice("", "All officers")],
+        validate_choice=False,
+        widget=GovSelect(),
+    )
+    closed = BooleanField("Include closed applications", false_values=("", "false", "no"))
+    date_from = _text("Received from", "The first day, for example 2026-11-01")
+    date_to = _text("Received to", "The last day, for example 2026-11-30")
+
+    def set_officers(self, officers: list[tuple[uuid.UUID, str]]) -> None:
+        self.officer.choices = [SelectChoice("", "All officers")] + [
+            SelectChoice(str(officer_id), name) for officer_id, name in officers
+        ]
+
+    def show_period(self, period: tuple[date, date]) -> None:
+        """Fill a blank period box with the day the counts use (a box with an answer, even a
+        refused one, shows what was typed)."""
+        for field, day in ((self.date_from, period[0]), (self.date_to, period[1])):
+            if not (field.raw_data and str(field.raw_data[0]).strip()):
+                field.raw_data = None
+                field.data = day.isoformat()
+
+    def validate_stage(self, field: Any) -> None:
+        if field.data and field.data not in Stage.__members__:
+            raise ValidationError("Choose a stage from the list")
+
+    def validate_officer(self, field: Any) -> None:
+        if field.data and _uuid(field.data) is None:
+            raise ValidationError("Choose an officer from the list")
+
+    def chosen(self, today: date) -> CaseListChoice:
+        """The answers that can be read (call after :meth:`validate` when any were sent): one
+        with an error counts as not given."""
+
+        def readable(field: Any) -> str:
+            return "" if field.errors else str(field.data or "").strip()
+
+        first = typed_day(readable(self.date_from), FIRST)
+        last = typed_day(readable(self.date_to), LAST)
+        if first is not None and last is not None and last < first:
+            first = last = None
+        last = last or max(today, first or today)
+        first = first or min(last, today - timedelta(days=DEFAULT_PERIOD_DAYS))
+        stage = readable(self.stage)
+        return CaseListChoice(
+            stage=Stage[stage] if stage else None,
+            officer_id=_uuid(readable(self.officer)),
+            include_closed=bool(self.closed.data),
+            period=(first, last),
+        )
+
+
+def _uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text) if text else None
+    except ValueError:
+        return None

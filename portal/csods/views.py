@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -27,7 +27,7 @@ from portal.core.actor import current_actor
 from portal.core.error_summary import form_status
 from portal.core.once import AlreadySent, saved_once, saving_once
 from portal.csods import application_schemas, cases, forms, schemas, service, steps
-from portal.csods.stages import STAGE_LABELS, Stage, Transition, allowed
+from portal.csods.stages import Transition, allowed
 from portal.db.transaction import transaction
 from portal.subjects.views import refusal_page
 
@@ -190,29 +190,30 @@ SAVED = "Saved"
 @bp.get("/")
 @requires(Permission.CSODS_READ)
 def case_list() -> ResponseReturnValue:
-    stage = request.args.get("stage", "")
-    officer = request.args.get("officer", "")
-    include_closed = request.args.get("closed") == "yes"
-    start, end = _period(request.args.get("from", ""), request.args.get("to", ""))
+    form = forms.CaseListForm(request.args)
+    if request.args:
+        form.validate()
+    choice = form.chosen(today=datetime.now(UTC).date())
     with transaction(reads_only=True):
         listing = cases.case_list(
             current_actor(),
-            stage=Stage(stage) if stage in Stage.__members__ else None,
-            officer_id=_uuid(officer),
-            include_closed=include_closed,
-            period=(start, end),
+            stage=choice.stage,
+            officer_id=choice.officer_id,
+            include_closed=choice.include_closed,
+            period=choice.period,
         )
+        form.set_officers(listing.officers)
+        form.show_period(choice.period)
         page = render_template(
             "csods/list.html",
+            form=form,
             listing=listing,
-            stages=STAGE_LABELS,
-            chosen={"stage": stage, "officer": officer, "closed": include_closed},
-            period=(start, end),
+            period=choice.period,
             groups=cases.OUTCOME_GROUPS,
             marking=service.CSODS_MARKING.banner,
             describe=service.describe,
         )
-    return page
+    return page, form_status(form)
 
 
 @bp.route("/applications/new", methods=["GET", "POST"])
@@ -335,24 +336,3 @@ def _once(form: FlaskForm, application_id: uuid.UUID) -> Iterator[None]:
 
 def _load(form: FlaskForm, schema: Schema, command: type[Any]) -> Any:
     return forms.load_command(form, schema, command) if form.validate_on_submit() else None
-
-
-def _uuid(text: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        return None
-
-
-def _period(start: str, end: str) -> tuple[date, date]:
-    """The counts' date range (ISO dates); the last 365 days when absent or unreadable."""
-    today = datetime.now(UTC).date()
-    try:
-        first = date.fromisoformat(start)
-    except ValueError:
-        first = today - timedelta(days=365)
-    try:
-        last = date.fromisoformat(end)
-    except ValueError:
-        last = today
-    return (first, last) if first <= last else (last, first)

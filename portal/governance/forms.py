@@ -28,7 +28,8 @@ from wtforms.validators import ValidationError
 
 from portal.audit.events import EventType
 from portal.core import lawful_basis
-from portal.core.inputs import LATEST_YEAR, has_control_characters
+from portal.core.inputs import has_control_characters
+from portal.core.period import FIRST, LAST, PeriodChecks, typed_day
 from portal.core.widgets import SubmitButton
 from portal.governance.search import BadCursor, Cursor, LogFilters
 
@@ -48,25 +49,12 @@ def _uuid_or_none(value: str | None, label: str) -> uuid.UUID | None:
         ) from None
 
 
-def _date_or_none(value: str | None, label: str) -> date | None:
-    text = (value or "").strip()
-    if not text:
-        return None
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise ValidationError(f"Enter the {label} as a date, for example 2026-11-01") from None
-    if day.year > LATEST_YEAR:
-        raise ValidationError(f"Enter the {label} as a date in or before {LATEST_YEAR}")
-    return day
-
-
 def uk_day_start(day: date) -> datetime:
     """Midnight at the start of ``day`` in the UK (GMT or BST)."""
     return datetime(day.year, day.month, day.day, tzinfo=UK)
 
 
-class SearchForm(FlaskForm):  # type: ignore[misc]
+class SearchForm(PeriodChecks, FlaskForm):  # type: ignore[misc]
     """The filters of the access-log search. Sent by GET, so no CSRF token (nothing changes
     but the ``LOG_READ`` event the search itself writes)."""
 
@@ -137,23 +125,10 @@ class SearchForm(FlaskForm):  # type: ignore[misc]
         if has_control_characters(text):
             raise ValidationError("Remove the special characters from the marking")
 
-    def validate_date_from(self, field: Any) -> None:
-        _date_or_none(field.data, "first day")
-
-    def validate_date_to(self, field: Any) -> None:
-        last = _date_or_none(field.data, "last day")
-        first = None
-        try:
-            first = _date_or_none(self.date_from.data, "first day")
-        except ValidationError:
-            return
-        if first is not None and last is not None and last < first:
-            raise ValidationError("The last day must be the same as or after the first day")
-
     def filters(self) -> LogFilters:
         """The validated filters (call after :meth:`validate`)."""
-        first = _date_or_none(self.date_from.data, "first day")
-        last = _date_or_none(self.date_to.data, "last day")
+        first = typed_day(self.date_from.data, FIRST)
+        last = typed_day(self.date_to.data, LAST)
         marking = (self.marking.data or "").strip().upper() or None
         return LogFilters(
             subject_id=_uuid_or_none(self.subject.data, "the subject"),

@@ -90,6 +90,16 @@ def test_an_application_walks_every_stage_to_a_disclosure_to_the_mother(
     officer.link("Disclosure scheme")
     assert officer.heading() == "Child sex offender disclosure applications"
     officer.check("the case list", SENSITIVE)
+    # The counts' period: a day typed another way is an error on the page, not ignored.
+    officer.fill({"date_from": "1/11/2026"})
+    officer.button("Count")
+    assert "Enter the first day as a date" in page.locator(".govuk-error-summary").inner_text()
+    officer.check("the case list with an error", SENSITIVE)
+    officer.shot("csods-list-error")
+    officer.fill({"date_from": "2026-11-01"})
+    officer.button("Count")
+    assert page.locator(".govuk-error-summary").count() == 0
+    assert "Received 1 November 2026 to" in page.content()
     officer.button("Record an application")
     officer.check("the new application page", SENSITIVE)
 

@@ -1,4 +1,4 @@
-"""The shared input rules: GOV.UK date boxes and control characters."""
+"""The shared input rules: GOV.UK date boxes, a filter's typed day, and control characters."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from portal.core.inputs import (
     date_from_parts,
     has_control_characters,
     is_ascii_number,
+    iso_date_or_none,
     no_control_characters,
     text_field,
 )
@@ -113,3 +114,30 @@ def test_text_field_gives_each_answer_its_own_messages() -> None:
 
 def test_an_optional_text_field_loads_as_none() -> None:
     assert _Answers().load({"name": "Smith"}) == {"name": "Smith", "note": None}
+
+
+def test_iso_date_or_none_reads_a_typed_day_and_blank_is_none() -> None:
+    assert iso_date_or_none(" 2026-11-01 ", what="the first day") == date(2026, 11, 1)
+    assert iso_date_or_none("", what="the first day") is None
+    assert iso_date_or_none(None, what="the first day") is None
+    assert iso_date_or_none("   ", what="the first day") is None
+
+
+@pytest.mark.parametrize(
+    "typed",
+    # Python also reads 20261101 and 2026-W44-1; the box asks for 2026-11-01 and takes only that.
+    ["1/11/2026", "20261101", "2026-W44-1", "2026-02-30", "2026-11-1", "²026-11-01", "2026-11-01x"],
+)
+def test_iso_date_or_none_refuses_anything_but_a_real_yyyy_mm_dd(typed: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        iso_date_or_none(typed, what="the first day")
+    assert refused.value.messages == ["Enter the first day as a date, for example 2026-11-01"]
+
+
+def test_iso_date_or_none_refuses_a_year_past_the_latest() -> None:
+    with pytest.raises(ValidationError) as refused:
+        iso_date_or_none(f"{LATEST_YEAR + 1}-01-01", what="the last day")
+    assert refused.value.messages == [f"Enter the last day as a date in or before {LATEST_YEAR}"]
+    assert iso_date_or_none(f"{LATEST_YEAR}-12-31", what="the last day") == date(
+        LATEST_YEAR, 12, 31
+    )
