@@ -43,6 +43,16 @@ HOSTILE_BODY = (
 )
 
 
+def page_answered_4xx(message: Any, page: Any) -> bool:
+    """Whether a console message is Chromium reporting the page's own 404 or 400 (a refused
+    request, or a form answered with its errors): expected, unlike a resource that failed."""
+    return (
+        message.type == "error"
+        and ("404 (NOT FOUND)" in message.text or "400 (BAD REQUEST)" in message.text)
+        and message.location.get("url") == page.url
+    )
+
+
 class Tab:
     """One signed-in browser context, with the console errors and page errors it reports."""
 
@@ -59,8 +69,8 @@ class Tab:
 
     def _console(self, message: Any) -> None:
         text = message.text
-        if message.type == "error" and ("404 (NOT FOUND)" in text or "400 (BAD REQUEST)" in text):
-            return  # the refused request and a form answered with its errors (status 400)
+        if page_answered_4xx(message, self.page):
+            return
         if message.type in ("error", "warning") or "Content Security Policy" in text:
             self.errors.append(f"{message.type}: {text}")
 

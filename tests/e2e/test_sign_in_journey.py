@@ -17,6 +17,7 @@ from portal.core.clock import db_now
 from portal.core.identity import Role
 from portal.db.transaction import transaction
 from portal.extensions import db
+from tests.e2e.test_sharing_journey import page_answered_4xx
 from tests.helpers import current_code
 from tests.leaks import remember_secret
 
@@ -39,12 +40,8 @@ class Journey:
         self.axe = Axe()
 
     def _console(self, message: Any) -> None:
-        if (
-            message.type == "error"
-            and "400 (BAD REQUEST)" in message.text
-            and message.location.get("url") == self.page.url
-        ):
-            return  # the page itself: a form answered with its errors (status 400)
+        if page_answered_4xx(message, self.page):
+            return
         if message.type in ("error", "warning") or "Content Security Policy" in message.text:
             self.errors.append(f"{message.type}: {message.text}")
 
