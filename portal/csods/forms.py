@@ -231,6 +231,7 @@ class ReferralForm(_OnceForm):
     submit = SubmitField("Open the safeguarding referral", widget=SubmitButton())
 
 
+OFFICER_NOT_OFFERED = "Choose an officer from the list"
 #: The outcome counts' period when none is given: the last 365 days.
 DEFAULT_PERIOD_DAYS = 365
 
@@ -271,9 +272,14 @@ class CaseListForm(PeriodChecks, FlaskForm):  # type: ignore[misc]
     date_to = _text("Received to", "The last day, for example 2026-11-30")
 
     def set_officers(self, officers: list[tuple[uuid.UUID, str]]) -> None:
+        """Offer the force's officers; an officer asked for who is not one of them is an error
+        (the list for them is empty), not a filter the page cannot show."""
         self.officer.choices = [SelectChoice("", "All officers")] + [
             SelectChoice(str(officer_id), name) for officer_id, name in officers
         ]
+        asked = None if self.officer.errors else _uuid(str(self.officer.data or ""))
+        if asked is not None and asked not in {officer_id for officer_id, _ in officers}:
+            self.officer.errors = [*self.officer.errors, OFFICER_NOT_OFFERED]
 
     def show_period(self, period: tuple[date, date]) -> None:
         """Fill a blank period box with the day the counts use (a box with an answer, even a
@@ -289,7 +295,7 @@ class CaseListForm(PeriodChecks, FlaskForm):  # type: ignore[misc]
 
     def validate_officer(self, field: Any) -> None:
         if field.data and _uuid(field.data) is None:
-            raise ValidationError("Choose an officer from the list")
+            raise ValidationError(OFFICER_NOT_OFFERED)
 
     def chosen(self, today: date) -> CaseListChoice:
         """The answers that can be read (call after :meth:`validate` when any were sent): one

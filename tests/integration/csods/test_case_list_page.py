@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.helpers import summary_link
-from tests.integration.csods.support import record
+from tests.integration.csods.support import CsodsWorld, record
 
 LIST = "/csods/"
 
@@ -52,6 +52,8 @@ def test_a_last_day_before_the_first_is_an_error(officer: FlaskClient) -> None:
     [
         ({"stage": "NOT_A_STAGE"}, "stage", "Choose a stage from the list"),
         ({"officer": "someone"}, "officer", "Choose an officer from the list"),
+        # A well-formed id of no officer of this force.
+        ({"officer": "0b5a6c1e-8a8f-4d6e-9a59-2f1d8f3c9a10"}, "officer", "Choose an officer"),
     ],
 )
 def test_a_filter_the_page_does_not_offer_is_an_error(
@@ -83,3 +85,13 @@ def test_each_form_keeps_the_other_forms_answers(officer: FlaskClient) -> None:
     assert status == 200
     assert "OAKENSHAW" not in html
     assert "There are no applications to show" in html
+
+
+def test_the_officer_filter_lists_that_officers_applications(
+    world: CsodsWorld, officer: FlaskClient
+) -> None:
+    record(officer)  # the recording officer holds it
+    status, html = _get(officer, officer=str(world.csods.id))
+    assert status == 200
+    assert "OAKENSHAW" in html
+    assert f'<option value="{world.csods.id}" selected>' in html
