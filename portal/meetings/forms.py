@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,10 +25,13 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.validators import ValidationError
 
+from portal.core.inputs import has_control_characters
 from portal.core.once import submission_key
 from portal.core.widgets import SubmitButton
 from portal.meetings.schemas import (
+    ACTION_STATUSES,
     ATTENDANCE,
     ATTENDEE_ROWS,
     CHAIR_STATUSES,
@@ -41,6 +45,7 @@ from portal.meetings.schemas import (
     PROGRESS_STATUSES,
     ROSH,
     ROSH_GROUPS,
+    ActionFilter,
 )
 from portal.records.forms import RICH_TEXT_HINT
 from portal.subjects.forms import DatePartsField, load_command
@@ -281,3 +286,80 @@ def distribute_form(recipients: Sequence[Any], others: Sequence[Any]) -> Distrib
         for code, label in lawful_basis.choices(lawful_basis.BasisKind.DP_CONDITION)
     ]
     return form
+
+
+class ActionFilterForm(FlaskForm):  # type: ignore[misc]
+    """The filters of "Our actions". Sent by GET, so no CSRF token (nothing changes). A subject
+    or owner the page does not offer (a bookmark from before access ended, an edited address)
+    is an error on the page, never a filter the select cannot show."""
+
+    class Meta:
+        csrf = False
+
+    subject = SelectField(
+        "Subject",
+        choices=[SelectChoice("", "All subjects")],
+        validate_choice=False,
+        widget=GovSelect(),
+    )
+    status = SelectField(
+        "Status",
+        choices=[SelectChoice("", "All statuses")]
+        + [SelectChoice(value, label) for value, label in ACTION_STATUSES.items()],
+        validate_choice=False,
+        widget=GovSelect(),
+    )
+    person = SelectField(
+        "Owner", choices=[SelectChoice("", "Everyone")], validate_choice=False, widget=GovSelect()
+    )
+
+    def validate_subject(self, field: Any) -> None:
+        if field.data and _subject_id(field.data) is None:
+            raise ValidationError(SUBJECT_NOT_OFFERED)
+
+    def validate_status(self, field: Any) -> None:
+        if field.data and field.data not in ACTION_STATUSES:
+            raise ValidationError("Choose a status from the list")
+
+    def validate_person(self, field: Any) -> None:
+        if field.data and (len(field.data) > 200 or has_control_characters(field.data)):
+            raise ValidationError(OWNER_NOT_OFFERED)
+
+    def filters(self) -> ActionFilter:
+        """The filters that can be read (call after :meth:`validate` when any were sent)."""
+
+        def readable(field: Any) -> str | None:
+            return None if field.errors else (str(field.data or "") or None)
+
+        subject = readable(self.subject)
+        return ActionFilter(
+            subject_id=_subject_id(subject) if subject else None,
+            status=readable(self.status),
+            owner_person=readable(self.person),
+        )
+
+    def offer(self, subjects: Sequence[tuple[uuid.UUID, str]], people: Sequence[str]) -> None:
+        """Offer the subjects and owners this user may filter by; one asked for that is not
+        among them is an error."""
+        self.subject.choices = [SelectChoice("", "All subjects")] + [
+            SelectChoice(str(subject_id), name) for subject_id, name in subjects
+        ]
+        self.person.choices = [SelectChoice("", "Everyone")] + [
+            SelectChoice(person, person) for person in people
+        ]
+        chosen = self.filters()
+        if chosen.subject_id is not None and chosen.subject_id not in {s for s, _ in subjects}:
+            self.subject.errors = [*self.subject.errors, SUBJECT_NOT_OFFERED]
+        if chosen.owner_person is not None and chosen.owner_person not in people:
+            self.person.errors = [*self.person.errors, OWNER_NOT_OFFERED]
+
+
+SUBJECT_NOT_OFFERED = "Choose a subject from the list"
+OWNER_NOT_OFFERED = "Choose an owner from the list"
+
+
+def _subject_id(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None

@@ -17,11 +17,12 @@ from portal.access.gate import AccessDenied, AcknowledgementRequired
 from portal.access.permissions import Permission
 from portal.core.actor import current_actor
 from portal.core.error_summary import form_status
-from portal.core.inputs import has_control_characters, is_ascii_number
+from portal.core.inputs import is_ascii_number
 from portal.core.once import AlreadySent, saved_once, saving_once
 from portal.db.transaction import transaction
 from portal.meetings import actions, minutes, service
 from portal.meetings.forms import (
+    ActionFilterForm,
     ActionForm,
     AmendForm,
     ApproveForm,
@@ -33,9 +34,7 @@ from portal.meetings.forms import (
     load_command,
 )
 from portal.meetings.schemas import (
-    ACTION_STATUSES,
     ActionCommand,
-    ActionFilter,
     ActionSchema,
     AmendCommand,
     AmendSchema,
@@ -256,28 +255,19 @@ def add_action(meeting_id: uuid.UUID) -> ResponseReturnValue:
 @bp.get("/actions")
 @requires(Permission.ACTIONS_VIEW)
 def our_actions() -> ResponseReturnValue:
-    filters = _filters()
+    form = ActionFilterForm(request.args)
+    if request.args:
+        form.validate()
+    filters = form.filters()
     page_number = request.args.get("page", "1")
     number = int(page_number) if is_ascii_number(page_number, max_digits=5) else 1
     with transaction(reads_only=True):
         listing = actions.list_our_actions(current_actor(), filters=filters, page=number)
-        page = render_template("meetings/our_actions.html", listing=listing, filters=filters)
-    return page
-
-
-def _filters() -> ActionFilter:
-    subject = request.args.get("subject", "")
-    try:
-        subject_id = uuid.UUID(subject) if subject else None
-    except ValueError:
-        subject_id = None
-    status = request.args.get("status", "") or None
-    if status not in (None, *ACTION_STATUSES):
-        status = None
-    person = (request.args.get("person", "") or "")[:200] or None
-    if person is not None and has_control_characters(person):
-        person = None
-    return ActionFilter(subject_id=subject_id, status=status, owner_person=person)
+        form.offer(listing.subjects, listing.people)
+        page = render_template(
+            "meetings/our_actions.html", listing=listing, filters=filters, form=form
+        )
+    return page, form_status(form)
 
 
 @bp.route("/actions/<uuid:action_id>", methods=["GET", "POST"])
