@@ -25,6 +25,7 @@ from wtforms import (
 )
 from wtforms.validators import ValidationError
 
+from portal.core.filters import FilterForm, filter_select, id_or_none, offer_choices, readable
 from portal.core.once import submission_key
 from portal.core.period import FIRST, LAST, PeriodChecks, typed_day
 from portal.core.widgets import SubmitButton
@@ -246,27 +247,12 @@ class CaseListChoice:
     period: tuple[date, date]
 
 
-class CaseListForm(PeriodChecks, FlaskForm):  # type: ignore[misc]
-    """The case list's filters and the period of its outcome counts. Sent by GET, so no CSRF
-    token (nothing changes). An answer that cannot be read is shown as an error on the page;
-    the list then leaves that answer out rather than guess what was meant."""
+class CaseListForm(PeriodChecks, FilterForm):
+    """The case list's filters and the period of its outcome counts (a filter form:
+    :mod:`portal.core.filters`)."""
 
-    class Meta:
-        csrf = False
-
-    stage = SelectField(
-        "Stage",
-        choices=[SelectChoice("", "All stages")]
-        + [SelectChoice(value, label) for value, label in STAGE_LABELS.items()],
-        validate_choice=False,
-        widget=GovSelect(),
-    )
-    officer = SelectField(
-        "Officer",
-        choices=[SelectChoice("", "All officers")],
-        validate_choice=False,
-        widget=GovSelect(),
-    )
+    stage = filter_select("Stage", "All stages", {str(k): v for k, v in STAGE_LABELS.items()})
+    officer = filter_select("Officer", "All officers")
     closed = BooleanField("Include closed applications", false_values=("", "false", "no"))
     date_from = _text("Received from", "The first day, for example 2026-11-01")
     date_to = _text("Received to", "The last day, for example 2026-11-30")
@@ -274,10 +260,8 @@ class CaseListForm(PeriodChecks, FlaskForm):  # type: ignore[misc]
     def set_officers(self, officers: list[tuple[uuid.UUID, str]]) -> None:
         """Offer the force's officers; an officer asked for who is not one of them is an error
         (the list for them is empty), not a filter the page cannot show."""
-        self.officer.choices = [SelectChoice("", "All officers")] + [
-            SelectChoice(str(officer_id), name) for officer_id, name in officers
-        ]
-        asked = None if self.officer.errors else _uuid(str(self.officer.data or ""))
+        offer_choices(self.officer, "All officers", [(str(i), name) for i, name in officers])
+        asked = id_or_none(readable(self.officer))
         if asked is not None and asked not in {officer_id for officer_id, _ in officers}:
             self.officer.errors = [*self.officer.errors, OFFICER_NOT_OFFERED]
 
@@ -294,16 +278,12 @@ class CaseListForm(PeriodChecks, FlaskForm):  # type: ignore[misc]
             raise ValidationError("Choose a stage from the list")
 
     def validate_officer(self, field: Any) -> None:
-        if field.data and _uuid(field.data) is None:
+        if field.data and id_or_none(field.data) is None:
             raise ValidationError(OFFICER_NOT_OFFERED)
 
     def chosen(self, today: date) -> CaseListChoice:
         """The answers that can be read (call after :meth:`validate` when any were sent): one
         with an error counts as not given."""
-
-        def readable(field: Any) -> str:
-            return "" if field.errors else str(field.data or "").strip()
-
         first = typed_day(readable(self.date_from), FIRST)
         last = typed_day(readable(self.date_to), LAST)
         if first is not None and last is not None and last < first:
@@ -313,14 +293,7 @@ class CaseListForm(PeriodChecks, FlaskForm):  # type: ignore[misc]
         stage = readable(self.stage)
         return CaseListChoice(
             stage=Stage[stage] if stage else None,
-            officer_id=_uuid(readable(self.officer)),
+            officer_id=id_or_none(readable(self.officer)),
             include_closed=bool(self.closed.data),
             period=(first, last),
         )
-
-
-def _uuid(text: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(text) if text else None
-    except ValueError:
-        return None

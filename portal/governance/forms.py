@@ -28,6 +28,7 @@ from wtforms.validators import ValidationError
 
 from portal.audit.events import EventType
 from portal.core import lawful_basis
+from portal.core.filters import FilterForm
 from portal.core.inputs import has_control_characters
 from portal.core.period import FIRST, LAST, PeriodChecks, typed_day
 from portal.core.widgets import SubmitButton
@@ -54,12 +55,9 @@ def uk_day_start(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UK)
 
 
-class SearchForm(PeriodChecks, FlaskForm):  # type: ignore[misc]
-    """The filters of the access-log search. Sent by GET, so no CSRF token (nothing changes
-    but the ``LOG_READ`` event the search itself writes)."""
-
-    class Meta:
-        csrf = False
+class SearchForm(PeriodChecks, FilterForm):
+    """The filters of the access-log search (a filter form: :mod:`portal.core.filters`;
+    sending it changes nothing but the ``LOG_READ`` event the search itself writes)."""
 
     subject = StringField("Subject", widget=GovTextInput(), description="The subject's id")
     record = StringField("Record", widget=GovTextInput(), description="The record's id")

@@ -27,6 +27,7 @@ from wtforms import (
 )
 from wtforms.validators import ValidationError
 
+from portal.core.filters import FilterForm, filter_select, id_or_none, offer_choices, readable
 from portal.core.inputs import has_control_characters
 from portal.core.once import submission_key
 from portal.core.widgets import SubmitButton
@@ -288,33 +289,17 @@ def distribute_form(recipients: Sequence[Any], others: Sequence[Any]) -> Distrib
     return form
 
 
-class ActionFilterForm(FlaskForm):  # type: ignore[misc]
-    """The filters of "Our actions". Sent by GET, so no CSRF token (nothing changes). A subject
-    or owner the page does not offer (a bookmark from before access ended, an edited address)
-    is an error on the page, never a filter the select cannot show."""
+class ActionFilterForm(FilterForm):
+    """The filters of "Our actions" (a filter form: :mod:`portal.core.filters`). A subject or
+    owner the page does not offer (a bookmark from before access ended, an edited address) is
+    an error on the page, never a filter the select cannot show."""
 
-    class Meta:
-        csrf = False
-
-    subject = SelectField(
-        "Subject",
-        choices=[SelectChoice("", "All subjects")],
-        validate_choice=False,
-        widget=GovSelect(),
-    )
-    status = SelectField(
-        "Status",
-        choices=[SelectChoice("", "All statuses")]
-        + [SelectChoice(value, label) for value, label in ACTION_STATUSES.items()],
-        validate_choice=False,
-        widget=GovSelect(),
-    )
-    person = SelectField(
-        "Owner", choices=[SelectChoice("", "Everyone")], validate_choice=False, widget=GovSelect()
-    )
+    subject = filter_select("Subject", "All subjects")
+    status = filter_select("Status", "All statuses", ACTION_STATUSES)
+    person = filter_select("Owner", "Everyone")
 
     def validate_subject(self, field: Any) -> None:
-        if field.data and _subject_id(field.data) is None:
+        if field.data and id_or_none(field.data) is None:
             raise ValidationError(SUBJECT_NOT_OFFERED)
 
     def validate_status(self, field: Any) -> None:
@@ -327,26 +312,17 @@ class ActionFilterForm(FlaskForm):  # type: ignore[misc]
 
     def filters(self) -> ActionFilter:
         """The filters that can be read (call after :meth:`validate` when any were sent)."""
-
-        def readable(field: Any) -> str | None:
-            return None if field.errors else (str(field.data or "") or None)
-
-        subject = readable(self.subject)
         return ActionFilter(
-            subject_id=_subject_id(subject) if subject else None,
-            status=readable(self.status),
-            owner_person=readable(self.person),
+            subject_id=id_or_none(readable(self.subject)),
+            status=readable(self.status) or None,
+            owner_person=readable(self.person) or None,
         )
 
     def offer(self, subjects: Sequence[tuple[uuid.UUID, str]], people: Sequence[str]) -> None:
         """Offer the subjects and owners this user may filter by; one asked for that is not
         among them is an error."""
-        self.subject.choices = [SelectChoice("", "All subjects")] + [
-            SelectChoice(str(subject_id), name) for subject_id, name in subjects
-        ]
-        self.person.choices = [SelectChoice("", "Everyone")] + [
-            SelectChoice(person, person) for person in people
-        ]
+        offer_choices(self.subject, "All subjects", [(str(s), name) for s, name in subjects])
+        offer_choices(self.person, "Everyone", [(person, person) for person in people])
         chosen = self.filters()
         if chosen.subject_id is not None and chosen.subject_id not in {s for s, _ in subjects}:
             self.subject.errors = [*self.subject.errors, SUBJECT_NOT_OFFERED]
@@ -356,10 +332,3 @@ class ActionFilterForm(FlaskForm):  # type: ignore[misc]
 
 SUBJECT_NOT_OFFERED = "Choose a subject from the list"
 OWNER_NOT_OFFERED = "Choose an owner from the list"
-
-
-def _subject_id(text: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        return None
