@@ -53,6 +53,8 @@ class GrantRow:
     reason: str | None
     requested_by: str | None
     actions: frozenset[str]
+    #: Renewed, or a renewal: revoking, suspending or resuming it does the same to the others.
+    in_renewal: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ def _row(
         reason=grant.status_reason,
         requested_by=people.get(grant.requested_by_id) if grant.requested_by_id else None,
         actions=_actions(actor, grant, now, renewed=renewed),
+        in_renewal=renewed or grant.renews_id is not None,
     )
 
 

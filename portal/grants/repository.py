@@ -46,6 +46,53 @@ def lock_grant(grant_id: uuid.UUID) -> AccessGrant | None:
     ).scalar_one_or_none()
 
 
+def lock_renewal_chain(grant_id: uuid.UUID) -> dict[uuid.UUID, AccessGrant]:
+    """The grant and every grant in its renewal chain (the ones it renews and the ones renewing
+    it), each locked ``FOR UPDATE`` in id order, so two changes to one chain cannot deadlock.
+    Empty when there is no such grant.
+
+    The chain is read again once locked: a renewal being written meanwhile holds a lock on the
+    grant it renews, so it is either committed by then (and read here) or not yet begun.
+    """
+    locked: dict[uuid.UUID, AccessGrant] = {}
+    ids = _chain_ids(grant_id)
+    while ids - locked.keys():
+        for grant in db.session.execute(
+            select(AccessGrant)
+            .where(AccessGrant.id.in_(sorted(ids - locked.keys())))
+            .order_by(AccessGrant.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalars():
+            locked[grant.id] = grant
+        if grant_id not in locked:
+            return {}
+        ids = _chain_ids(grant_id)
+    return locked
+
+
+def _chain_ids(grant_id: uuid.UUID) -> set[uuid.UUID]:
+    """Ids in ``grant_id``'s renewal chain, itself included (only itself when it does not exist)."""
+    ids = {grant_id}
+    older = db.session.execute(
+        select(AccessGrant.renews_id).where(AccessGrant.id == grant_id)
+    ).scalar()
+    while older is not None and older not in ids:
+        ids.add(older)
+        older = db.session.execute(
+            select(AccessGrant.renews_id).where(AccessGrant.id == older)
+        ).scalar()
+    newer = db.session.execute(
+        select(AccessGrant.id).where(AccessGrant.renews_id == grant_id)
+    ).scalar()
+    while newer is not None and newer not in ids:
+        ids.add(newer)
+        newer = db.session.execute(
+            select(AccessGrant.id).where(AccessGrant.renews_id == newer)
+        ).scalar()
+    return ids
+
+
 def add_grant(grant: AccessGrant) -> None:
     db.session.add(grant)
     db.session.flush()

@@ -140,8 +140,16 @@ def _check(actor: Actor, change: GrantChange, grant: AccessGrant) -> None:
 
 
 def _record_change(
-    actor: Actor, change: GrantChange, grant: AccessGrant, *, justification: str | None = None
+    actor: Actor,
+    change: GrantChange,
+    grant: AccessGrant,
+    *,
+    justification: str | None = None,
+    follows: uuid.UUID | None = None,
 ) -> None:
+    detail = _detail(grant)
+    if follows is not None:
+        detail["follows"] = str(follows)
     grant_changes.authorize_grant_change(
         actor,
         change,
@@ -153,7 +161,7 @@ def _record_change(
         legal_gateway=grant.legal_gateway,
         dp_condition=grant.dp_condition,
         justification=justification or grant.justification,
-        detail=_detail(grant),
+        detail=detail,
     )
 
 
@@ -303,20 +311,39 @@ def _end(
     impossible: str,
     live_only: bool = False,
 ) -> uuid.UUID:
-    grant = _locked(actor, grant_id)
+    """Move the grant to ``to``, and with it the rest of its renewal chain.
+
+    A renewal continues a grant, so the grants of one chain are one access: revoking,
+    suspending or resuming any of them does the same to every other that has not ended and
+    is in a state the change applies to (a renewal that has started, or one still to start,
+    would otherwise go on giving access). Each grant changed gets its own ``GRANT_CHANGED``
+    event; those that followed name the grant acted on (``follows``).
+    """
+    chain = repository.lock_renewal_chain(grant_id)
+    if grant_id not in chain:
+        gate.deny_unknown(actor, Permission.GRANT_MANAGE)
+    grant = chain[grant_id]
     _check(actor, change, grant)
     now = db_now()
     if grant.status not in allowed_from or (live_only and grant.expires_at <= now):
         raise NotPossible(impossible, subject_id=grant.subject_id)
-    grant.status = to.value
-    if to is GrantStatus.ACTIVE:
-        grant.status_reason = None
-    else:
-        grant.status_reason = reason
-        grant.ended_by_id = actor.user_id
-        grant.ended_at = now
+    followers = [
+        other
+        for other in chain.values()
+        if other.id != grant.id and other.status in allowed_from and other.expires_at > now
+    ]
+    for changed in (grant, *followers):
+        changed.status = to.value
+        if to is GrantStatus.ACTIVE:
+            changed.status_reason = None
+        else:
+            changed.status_reason = reason
+            changed.ended_by_id = actor.user_id
+            changed.ended_at = now
     repository.flush()
     _record_change(actor, change, grant, justification=reason)
+    for changed in followers:
+        _record_change(actor, change, changed, justification=reason, follows=grant.id)
     return grant.subject_id
 
 
@@ -377,7 +404,8 @@ def renew_grant(actor: Actor, *, grant_id: uuid.UUID, command: RenewCommand) -> 
     """A new grant continuing an active (or expired) one, with a fresh justification.
 
     Returns the subject id; the new grant ``renews_id`` the old one, which is left as it is
-    and runs to its own end.
+    and runs to its own end. From then on the two are one access: revoking, suspending or
+    resuming either does the same to the other (:func:`_end`).
 
     :raises NotPossible: when the grant was revoked, refused, is pending or already renewed.
     :raises Refused: for a justification copied from the old grant or an unacceptable window.

@@ -327,6 +327,89 @@ def test_renewal_needs_a_fresh_justification(world: Sharing, make_client: Any) -
     assert len(grants_of(world.app, subject_id)) == 2
 
 
+def renew_through_the_page(
+    world: Sharing, officer: FlaskClient, grant_id: uuid.UUID, *, starts_in: int = 0
+) -> uuid.UUID:
+    first = today(world.app) + timedelta(days=starts_in)
+    answers = {
+        "legal_gateway": "GW-CJA03-S325",
+        "dp_condition": "DP3-SCH8-4",
+        "justification": "Level 2 review: the risk continues",
+        "isa_reference": "ISA-2",
+        "starts_on": parts(first) if starts_in else ["", "", ""],
+        "expires_on": parts(first + timedelta(days=60)),
+    }
+    assert post(officer, f"/grants/{grant_id}/renew", answers).status_code == 302
+    [renewal] = [g for g in grants_of(world.app, world_subject(world, grant_id)) if g.renews_id]
+    return renewal.id
+
+
+def world_subject(world: Sharing, grant_id: uuid.UUID) -> uuid.UUID:
+    with world.app.app_context():
+        grant = db.session.get(AccessGrant, grant_id)
+        assert grant is not None
+        return grant.subject_id
+
+
+def statuses(world: Sharing, subject_id: uuid.UUID) -> dict[uuid.UUID, str]:
+    return {g.id: g.status for g in grants_of(world.app, subject_id)}
+
+
+@pytest.mark.parametrize("starts_in", [0, 5], ids=["renewal started", "renewal to start"])
+def test_revoking_a_renewed_grant_ends_its_renewal_too(
+    world: Sharing, make_client: Any, starts_in: int
+) -> None:
+    """A renewal continues the grant: revoking the grant the officer is looking at ends the
+    partner's access, whether the renewal has started or is still to start."""
+    subject_id = world.subject()
+    grant_id = world.grant(subject_id, "csc")
+    officer = browser(world, world.officer, make_client)
+    renewal_id = renew_through_the_page(world, officer, grant_id, starts_in=starts_in)
+    page = officer.get(f"/grants/{grant_id}/revoke").get_data(as_text=True)
+    assert "also revokes every other grant of the renewal" in page
+    start = head_seq(world.app)
+    assert post(officer, f"/grants/{grant_id}/revoke", {"reason": "Case closed"}).status_code == 302
+    assert statuses(world, subject_id) == {grant_id: "REVOKED", renewal_id: "REVOKED"}
+    changes = [e for e in events_after(world.app, start) if e.event_type == "GRANT_CHANGED"]
+    assert [e.grant_id for e in changes] == [grant_id, renewal_id]
+    assert f'"follows":"{grant_id}"' in changes[1].body.replace(" ", "")
+    assert '"follows"' not in changes[0].body
+    partner = browser(world, world.people["csc"], make_client)
+    assert partner.get(f"/subjects/{subject_id}").status_code == 404
+
+
+def test_suspend_and_resume_apply_to_the_whole_renewal(world: Sharing, make_client: Any) -> None:
+    subject_id = world.subject()
+    grant_id = world.grant(subject_id, "csc")
+    officer = browser(world, world.officer, make_client)
+    renewal_id = renew_through_the_page(world, officer, grant_id)
+    partner = browser(world, world.people["csc"], make_client)
+    assert partner.get(f"/subjects/{subject_id}").status_code != 404
+    assert post(officer, f"/grants/{renewal_id}/suspend", {"reason": "Review"}).status_code == 302
+    assert statuses(world, subject_id) == {grant_id: "SUSPENDED", renewal_id: "SUSPENDED"}
+    assert partner.get(f"/subjects/{subject_id}").status_code == 404
+    listing = f"/subjects/{subject_id}/grants"
+    assert post(officer, f"/grants/{grant_id}/resume", {}, listing).status_code == 302
+    assert statuses(world, subject_id) == {grant_id: "ACTIVE", renewal_id: "ACTIVE"}
+    assert partner.get(f"/subjects/{subject_id}").status_code != 404
+
+
+def test_an_ended_grant_stays_as_it_ended_when_its_renewal_is_revoked(
+    world: Sharing, make_client: Any
+) -> None:
+    """Only grants that have not ended follow: an expired grant's history is left alone."""
+    subject_id = world.subject()
+    with world.app.app_context():
+        now = db_now()
+    grant_id = world.grant(
+        subject_id, "csc", valid_from=now - timedelta(days=40), expires_at=now - timedelta(days=1)
+    )
+    officer = browser(world, world.officer, make_client)
+    renewal_id = renew_through_the_page(world, officer, grant_id)
+    assert post(officer, f"/grants/{renewal_id}/revoke", {"reason": "Closed"}).status_code == 302
+    assert statuses(world, subject_id) == {grant_id: "ACTIVE", renewal_id: "REVOKED"}
+
+
 def test_grant_ending_within_seven_days_is_flagged(world: Sharing, make_client: Any) -> None:
     subject_id = world.subject()
     with world.app.app_context():
