@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, delete, exists, func, not_, or_, select
+from sqlalchemy import and_, bindparam, delete, exists, func, not_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from portal.access.models import AccessGrant, GrantStatus, LaoKind, LaoList, LaoMember
@@ -74,22 +74,13 @@ def lock_renewal_chain(grant_id: uuid.UUID) -> dict[uuid.UUID, AccessGrant]:
 def _chain_ids(grant_id: uuid.UUID) -> set[uuid.UUID]:
     """Ids in ``grant_id``'s renewal chain, itself included (only itself when it does not exist)."""
     ids = {grant_id}
-    older = db.session.execute(
-        select(AccessGrant.renews_id).where(AccessGrant.id == grant_id)
-    ).scalar()
-    while older is not None and older not in ids:
-        ids.add(older)
-        older = db.session.execute(
-            select(AccessGrant.renews_id).where(AccessGrant.id == older)
-        ).scalar()
-    newer = db.session.execute(
-        select(AccessGrant.id).where(AccessGrant.renews_id == grant_id)
-    ).scalar()
-    while newer is not None and newer not in ids:
-        ids.add(newer)
-        newer = db.session.execute(
-            select(AccessGrant.id).where(AccessGrant.renews_id == newer)
-        ).scalar()
+    older = select(AccessGrant.renews_id).where(AccessGrant.id == bindparam("at"))
+    newer = select(AccessGrant.id).where(AccessGrant.renews_id == bindparam("at"))
+    for step in (older, newer):
+        found = db.session.execute(step, {"at": grant_id}).scalar()
+        while found is not None and found not in ids:
+            ids.add(found)
+            found = db.session.execute(step, {"at": found}).scalar()
     return ids
 
 
