@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from portal.core.actor import Actor
 from portal.core.identity import Role
 from portal.core.markings import Marking
 from portal.db.transaction import transaction
+from tests.helpers import sign_in
 from tests.integration.access.world import (
     DP_CONDITION,
     GATEWAY,
@@ -195,6 +197,40 @@ def test_restriction_list_admits_only_members(world: Sharing) -> None:
     assert isinstance(refused, AccessDenied)
     assert refused.reason == "not_on_restriction_list"
     assert refused.lao_message == "Restricted: DI Smith"
+
+
+def heading(html: str) -> str:
+    found = re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S)
+    assert found is not None
+    return " ".join(found.group(1).split())
+
+
+@pytest.mark.parametrize("kind", [LaoKind.EXCLUSION, LaoKind.RESTRICTION])
+def test_a_list_message_is_not_shown_to_someone_with_no_access_anyway(
+    world: Sharing, make_client: Any, kind: LaoKind
+) -> None:
+    """Without a grant the subject must look like one that does not exist: the list's message
+    would say it does (and what the owner wrote), so only those the lists alone keep out see it."""
+    subject_id = world.subject()
+    record_id = world.record(subject_id)
+    stranger = world.people["housing"]
+    world.lao(subject_id, kind, [stranger] if kind is LaoKind.EXCLUSION else [], "Op NIGHTJAR")
+    refused = attempt(world.app, world.actor(stranger), target(world, subject_id))
+    assert isinstance(refused, AccessDenied)
+    assert refused.lao_message is None
+    client = make_client()
+    assert sign_in(world.app, client, stranger).status_code == 302
+    missing = client.get(f"/subjects/{uuid.uuid4()}")
+    for path in (f"/subjects/{subject_id}", f"/records/{record_id}"):
+        page = client.get(path)
+        assert page.status_code == 404
+        assert "NIGHTJAR" not in page.get_data(as_text=True)
+        assert heading(page.get_data(as_text=True)) == heading(missing.get_data(as_text=True))
+    # Given a grant, the same person is kept out by the list alone, and is told why.
+    world.grant(subject_id, "housing")
+    told = attempt(world.app, world.actor(stranger), target(world, subject_id))
+    assert isinstance(told, AccessDenied)
+    assert told.lao_message == "Op NIGHTJAR"
 
 
 @pytest.mark.parametrize(
