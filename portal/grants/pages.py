@@ -3,30 +3,41 @@ the queue of requests.
 
 Pages that show a subject open it through :func:`portal.access.gate.authorize` (one
 ``CONSULTATION``, owner's staff only); the requests queue shows names only and writes nothing.
+Each page, and its event, carries the combined marking of the subject and of every record
+whose title it shows.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from portal.access import gate
-from portal.access.gate import Purpose
+from portal.access.gate import Purpose, Target
 from portal.access.models import AccessGrant, GrantStatus, ViewProfile
 from portal.access.permissions import Permission
 from portal.core import lawful_basis
 from portal.core.actor import Actor
 from portal.core.clock import db_now
+from portal.core.markings import Marking, combine
 from portal.grants import repository
 from portal.grants.service import ENDS_SOON, find_subject, subject_target
+from portal.subjects.models import Subject
 
 
 @dataclass(frozen=True)
 class Basis:
     code: str
     label: str
+
+
+def showing(subject: Subject, records: Iterable[repository.RecordChoice]) -> Target:
+    """The subject as a target, marked with itself and the records whose titles a page shows."""
+    target = subject_target(subject)
+    markings = [target.marking, *(Marking.from_json(r.marking) for r in records)]
+    return replace(target, marking=combine(markings))
 
 
 def basis(code: str) -> Basis:
@@ -68,15 +79,16 @@ class GrantsPage:
 def subject_grants(actor: Actor, *, subject_id: uuid.UUID) -> GrantsPage:
     """The subject's grants for its owner's grant managers: a consultation of the subject."""
     subject = find_subject(actor, subject_id, Permission.GRANT_MANAGE)
-    target = subject_target(subject)
+    grants = repository.list_grants_for_subject(subject.id)
+    named = {g.record_id for g in grants}
+    records = {r.id: r for r in repository.records_of(subject.id) if r.id in named}
+    target = showing(subject, records.values())
     gate.authorize(actor, Permission.GRANT_MANAGE, target, purpose=Purpose.VIEW)
     now = db_now()
-    grants = repository.list_grants_for_subject(subject.id)
     agencies = repository.agency_names({g.grantee_agency_id for g in grants})
     people = repository.user_names(
         {u for g in grants for u in (g.grantee_user_id, g.requested_by_id) if u is not None}
     )
-    records = {r.id: r for r in repository.records_of(subject.id)}
     renewed = {g.renews_id for g in grants if g.renews_id is not None}
     rows = tuple(
         _row(actor, g, now, agencies, people, records, renewed=g.id in renewed) for g in grants
@@ -174,14 +186,15 @@ class GrantFormPage:
 def grant_form(actor: Actor, *, subject_id: uuid.UUID) -> GrantFormPage:
     """What the grant form offers: partner agencies and the subject's records."""
     subject = find_subject(actor, subject_id, Permission.GRANT_MANAGE)
-    target = subject_target(subject)
+    choices = repository.records_of(subject.id)
+    target = showing(subject, choices)
     gate.authorize(actor, Permission.GRANT_MANAGE, target, purpose=Purpose.VIEW)
     agencies = tuple(
         Choice(str(a.id), a.name)
         for a in repository.list_agencies()
         if a.id != subject.owning_agency_id
     )
-    records = tuple(Choice(str(r.id), r.title) for r in repository.records_of(subject.id))
+    records = tuple(Choice(str(r.id), r.title) for r in choices)
     return GrantFormPage(subject.id, subject.display_name, target.marking.banner, agencies, records)
 
 
@@ -200,14 +213,14 @@ def grant_summary(actor: Actor, *, grant_id: uuid.UUID) -> GrantSummary:
     if grant is None:
         gate.deny_unknown(actor, Permission.GRANT_MANAGE)
     subject = find_subject(actor, grant.subject_id, Permission.GRANT_MANAGE)
-    target = subject_target(subject)
+    records = {r.id: r for r in repository.records_of(subject.id) if r.id == grant.record_id}
+    target = showing(subject, records.values())
     gate.authorize(actor, Permission.GRANT_MANAGE, target, purpose=Purpose.VIEW)
     now = db_now()
     agencies = repository.agency_names({grant.grantee_agency_id})
     people = repository.user_names(
         {u for u in (grant.grantee_user_id, grant.requested_by_id) if u is not None}
     )
-    records = {r.id: r for r in repository.records_of(subject.id)}
     row = _row(
         actor, grant, now, agencies, people, records, renewed=repository.is_renewed(grant.id)
     )
@@ -230,7 +243,14 @@ class PendingRequest:
     own_request: bool
 
 
-def pending_requests(actor: Actor) -> tuple[PendingRequest, ...]:
+@dataclass(frozen=True)
+class RequestsPage:
+    requests: tuple[PendingRequest, ...]
+    #: The combined marking of the subjects named.
+    marking: str
+
+
+def pending_requests(actor: Actor) -> RequestsPage:
     """Requests waiting for the actor's agency (names only; no audit event: no record content).
 
     Only the owning agency's grant managers reach this list (the route's permission); subjects
@@ -241,7 +261,7 @@ def pending_requests(actor: Actor) -> tuple[PendingRequest, ...]:
     people = repository.user_names(
         {r.grant.requested_by_id for r in rows if r.grant.requested_by_id is not None}
     )
-    return tuple(
+    requests = tuple(
         PendingRequest(
             grant_id=r.grant.id,
             subject_id=r.subject.id,
@@ -258,3 +278,5 @@ def pending_requests(actor: Actor) -> tuple[PendingRequest, ...]:
         )
         for r in rows
     )
+    marking = combine(Marking.from_json(r.subject.marking) for r in rows)
+    return RequestsPage(requests, marking.banner)

@@ -219,15 +219,17 @@ class RecordChoice:
     id: uuid.UUID
     title: str
     kind: str
+    #: The record's stored marking (JSON); a page showing its title carries it.
+    marking: str
 
 
 def records_of(subject_id: uuid.UUID) -> list[RecordChoice]:
     rows = db.session.execute(
-        select(SharedRecord.id, SharedRecord.title, SharedRecord.kind)
+        select(SharedRecord.id, SharedRecord.title, SharedRecord.kind, SharedRecord.marking)
         .where(SharedRecord.subject_id == subject_id)
         .order_by(SharedRecord.title, SharedRecord.id)
     )
-    return [RecordChoice(row.id, row.title, row.kind) for row in rows]
+    return [RecordChoice(row.id, row.title, row.kind, row.marking) for row in rows]
 
 
 def record_subject(record_id: uuid.UUID) -> uuid.UUID | None:

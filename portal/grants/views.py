@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from marshmallow import Schema
@@ -65,6 +65,7 @@ DONE = {
     "renew": "Access renewed",
 }
 LAO_SAVED = "List saved. It applies to the very next request"
+LAO_KINDS = ("EXCLUSION", "RESTRICTION")
 
 
 C = TypeVar("C")
@@ -131,8 +132,8 @@ def request_access() -> ResponseReturnValue:
 @requires(Permission.GRANT_MANAGE)
 def pending_requests() -> ResponseReturnValue:
     with transaction(reads_only=True):
-        requests = pages.pending_requests(current_actor())
-        html = render_template("grants/requests.html", requests=requests)
+        page = pages.pending_requests(current_actor())
+        html = render_template("grants/requests.html", requests=page.requests, page=page)
     return html
 
 
@@ -260,9 +261,12 @@ def renew(grant_id: uuid.UUID) -> ResponseReturnValue:
 @requires(Permission.LAO_MANAGE)
 def access_lists(subject_id: uuid.UUID) -> ResponseReturnValue:
     submitted_kind = request.form.get("kind") if request.method == "POST" else None
+    if request.method == "POST" and submitted_kind not in LAO_KINDS:
+        # The page's two forms each send their list's kind; anything else was not sent by them.
+        abort(400)
     forms = {
         kind: (LaoForm() if kind == submitted_kind else LaoForm(formdata=None)).for_list(kind)
-        for kind in ("EXCLUSION", "RESTRICTION")
+        for kind in LAO_KINDS
     }
     form = forms.get(submitted_kind or "")
     command = _load(form, LaoListSchema(), LaoCommand) if form is not None else None

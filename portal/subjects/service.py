@@ -249,6 +249,8 @@ class SubjectPage:
     #: MAPPA co-ordinators one to its meetings (the pages themselves decide again).
     may_manage_access: bool
     may_record_meetings: bool
+    #: The print button is offered only to those whose role may print (the route decides again).
+    may_print: bool
 
     def rows(self) -> list[tuple[str, str, Any]]:
         """(field, label, value) of the subject fields shown, in page order."""
@@ -350,6 +352,7 @@ def _page(
             actor_agency_id=actor.agency_id,
             owner_agency_id=subject.owning_agency_id,
         ),
+        may_print=policy.allows(actor.roles, Permission.SUBJECT_PRINT),
     )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from portal.access import gate
 from portal.access.gate import AccessDenied, Decision, Purpose, Target
-from portal.access.models import AccessGrant, GrantStatus, LaoKind
+from portal.access.models import AccessGrant, GrantStatus, LaoKind, LaoList
 from portal.access.permissions import Permission
 from portal.agencies.models import AgencyType
 from portal.audit.models import AuditEventRow
@@ -27,6 +27,7 @@ from portal.grants import service
 from portal.grants.schemas import ApproveCommand
 from tests.helpers import csrf_token, sign_in, summary_link
 from tests.integration.access.world import (
+    OFFICIAL,
     OFFICIAL_SENSITIVE,
     Sharing,
     events_after,
@@ -245,6 +246,55 @@ def test_partner_request_then_approval_opens_the_subject(world: Sharing, make_cl
     assert decision.grant_id == grant.id
 
 
+def banners(html: str) -> list[str]:
+    found = re.findall(r'class="app-marking__text">(.*?)<', html, re.S)
+    return [" ".join(m.split()) for m in found]
+
+
+def test_pages_listing_record_titles_carry_the_records_marking(
+    world: Sharing, make_client: Any
+) -> None:
+    """An OFFICIAL subject with an OFFICIAL-SENSITIVE record: a grant page showing the record's
+    title is marked OFFICIAL-SENSITIVE, and so is its CONSULTATION event."""
+    subject_id = world.subject(marking=OFFICIAL)
+    record_id = world.record(subject_id)
+    grant_id = world.grant(subject_id, "csc", record_id=record_id)
+    officer = browser(world, world.officer, make_client)
+    start = head_seq(world.app)
+    for path in (
+        f"/subjects/{subject_id}/grants",
+        f"/subjects/{subject_id}/grants/new",
+        f"/grants/{grant_id}/revoke",
+    ):
+        html = officer.get(path).get_data(as_text=True)
+        assert "Risk summary" in html, path
+        assert all(b.startswith("OFFICIAL-SENSITIVE") for b in banners(html)), (path, banners(html))
+    views = [e for e in events_after(world.app, start) if e.event_type == "CONSULTATION"]
+    assert len(views) == 3
+    assert all(e.marking and e.marking.startswith("OFFICIAL-SENSITIVE") for e in views)
+    # A subject-wide grant names no record: its own page stays at the subject's marking.
+    whole = world.grant(subject_id, "housing")
+    html = officer.get(f"/grants/{whole}/revoke").get_data(as_text=True)
+    assert banners(html) == ["OFFICIAL", "OFFICIAL"]
+
+
+def test_requests_queue_carries_the_marking_of_the_subjects_it_names(
+    world: Sharing, make_client: Any
+) -> None:
+    plain = world.subject(marking=OFFICIAL)
+    world.grant(plain, "csc", status=GrantStatus.REQUESTED)
+    coordinator = browser(world, world.coordinator, make_client)
+    assert banners(coordinator.get("/grants/requests").get_data(as_text=True)) == [
+        "OFFICIAL",
+        "OFFICIAL",
+    ]
+    sensitive = world.subject()
+    world.grant(sensitive, "housing", status=GrantStatus.REQUESTED)
+    html = coordinator.get("/grants/requests").get_data(as_text=True)
+    assert "subject2" in html.lower()
+    assert all(b.startswith("OFFICIAL-SENSITIVE") for b in banners(html)), banners(html)
+
+
 def test_nobody_approves_their_own_request(world: Sharing, make_client: Any) -> None:
     subject_id = world.subject()
     # A request the officer made (say, before moving to the owning force).
@@ -460,6 +510,43 @@ def test_lao_lists_set_on_the_page_refuse_with_their_message(
         str(unknown), "{id}"
     )
     assert "Contact DS Patel" not in forbidden
+
+
+@pytest.mark.parametrize("kind", [None, "BOGUS", "exclusion"])
+def test_access_lists_refuse_a_list_the_page_does_not_offer(
+    world: Sharing, make_client: Any, kind: str | None
+) -> None:
+    subject_id = world.subject()
+    officer = browser(world, world.officer, make_client)
+    path = f"/subjects/{subject_id}/access-lists"
+    answers = {"members": world.officer.email, "message": "Ask DS Jones", "version": "0"}
+    if kind is not None:
+        answers["kind"] = kind
+    token = csrf_token(officer, path)
+    events = count_events(world.app)
+    response = officer.post(path, data={**answers, "csrf_token": token})
+    assert response.status_code == 400
+    assert count_events(world.app) == events
+    with world.app.app_context():
+        assert db.session.execute(select(func.count()).select_from(LaoList)).scalar_one() == 0
+
+
+def test_access_lists_page_has_one_element_per_id(world: Sharing, make_client: Any) -> None:
+    subject_id = world.subject()
+    html = browser(world, world.officer, make_client).get(f"/subjects/{subject_id}/access-lists")
+    ids = re.findall(r'\sid="([^"]+)"', html.get_data(as_text=True))
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+def test_each_resume_button_names_whose_access_it_resumes(world: Sharing, make_client: Any) -> None:
+    subject_id = world.subject()
+    for partner in ("csc", "housing"):
+        world.grant(subject_id, partner, status=GrantStatus.SUSPENDED)
+    html = browser(world, world.officer, make_client).get(f"/subjects/{subject_id}/grants")
+    buttons = re.findall(r"<button[^>]*>(.*?)</button>", html.get_data(as_text=True), re.S)
+    resumes = [" ".join(re.sub("<[^>]+>", " ", b).split()) for b in buttons if "Resume" in b]
+    assert len(resumes) == 2
+    assert len(set(resumes)) == 2, resumes
 
 
 def normalise(body: str) -> str:
