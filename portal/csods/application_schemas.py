@@ -1,8 +1,8 @@
 """Input contracts for recording an application and adding a child to one.
 
-Rules that span fields (a child's date of birth or age, under 18 on the day the application
-was received, the subject chosen or named) are checked here, so the page shows every mistake
-at once and nothing is written.
+Rules that span fields (a child's date of birth or age, born by and under 18 on the day the
+application was received, the subject chosen or named) are checked here, so the page shows every
+mistake at once and nothing is written.
 """
 
 from __future__ import annotations
@@ -29,11 +29,26 @@ from portal.subjects.schemas import InputSchema
 #: A child is under 18 (the age box stops at 17); judged on the day the application was received.
 ADULT_AGE: Final = 18
 NOT_A_CHILD: Final = "The child must be under 18 on the date the application was received"
+#: The scheme is about a child alive when the application was made (a date box never takes a
+#: day after today, so this also keeps a birth date out of the future).
+BORN_AFTER_RECEIPT: Final = (
+    "The child’s date of birth cannot be after the date the application was received"
+)
 
 
 def is_child(born: date, on: date) -> bool:
     """Under 18 on ``on`` (a 29 February birthday falls on 1 March in a common year)."""
     return age_on(born, on) < ADULT_AGE
+
+
+def child_refusal(born: date, received: date) -> str | None:
+    """Why ``born`` cannot be the date of birth of a child named in an application received
+    on ``received``, or None when it can: born by that day, and under 18 on it."""
+    if born > received:
+        return BORN_AFTER_RECEIPT
+    if not is_child(born, received):
+        return NOT_A_CHILD
+    return None
 
 
 @dataclass(frozen=True)
@@ -96,13 +111,15 @@ class ChildFields(InputSchema):
 
     @validates_schema(skip_on_field_errors=False)
     def under_18(self, data: dict[str, Any], **_: Any) -> None:
-        """Refuse a date of birth 18 years or more before the day received (when this form
-        asks it; adding a child to an application is checked against its date by the
-        service)."""
+        """Refuse a date of birth after the day received, or 18 years or more before it (when
+        this form asks it; adding a child to an application is checked against its date by
+        the service)."""
         born = readable_date(data.get("child_date_of_birth"))
         received = readable_date(data.get("received_on"))
-        if born is not None and received is not None and not is_child(born, received):
-            raise ValidationError(NOT_A_CHILD, "child_date_of_birth")
+        if born is not None and received is not None:
+            reason = child_refusal(born, received)
+            if reason is not None:
+                raise ValidationError(reason, "child_date_of_birth")
 
     @staticmethod
     def child_from(data: dict[str, Any]) -> ChildCommand:

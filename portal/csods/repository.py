@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.agencies.models import Agency, AgencyType
@@ -183,11 +183,21 @@ def user_names(user_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
 def list_applications(
     agency_id: uuid.UUID,
     *,
+    user_id: uuid.UUID,
     include_closed: bool,
     stage: str | None = None,
     officer_id: uuid.UUID | None = None,
 ) -> list[CsodsApplication]:
-    stmt = select(CsodsApplication).where(CsodsApplication.agency_id == agency_id)
+    """The force's applications, leaving out those linked to a subject whose LAO lists bar
+    ``user_id`` (the URN names the applicant: the list shows no more than the gate would)."""
+    stmt = (
+        select(CsodsApplication)
+        .outerjoin(Subject, Subject.id == CsodsApplication.subject_id)
+        .where(
+            CsodsApplication.agency_id == agency_id,
+            or_(CsodsApplication.subject_id.is_(None), _not_barred(user_id)),
+        )
+    )
     if not include_closed:
         stmt = stmt.where(CsodsApplication.stage.not_in([s.value for s in CLOSED_STAGES]))
     if stage is not None:

@@ -38,6 +38,10 @@ YES_NO: Final = {"YES": "Yes", "NO": "No"}
 MAX_DISCLOSED_BY: Final = 300
 #: The recipient signs the undertaking before (or when) they are told (domain §2.3, §8.1).
 UNDERTAKING_AFTER: Final = "The undertaking must be signed on or before the day of the disclosure"
+#: ... and once the disclosure has been approved (the service knows the approval's date).
+UNDERTAKING_BEFORE_APPROVAL: Final = (
+    "The undertaking cannot be signed before the decision was approved"
+)
 
 
 @dataclass(frozen=True)

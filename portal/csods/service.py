@@ -26,10 +26,9 @@ from portal.core.clock import db_now
 from portal.core.markings import Descriptor, Marking
 from portal.csods import clocks, repository
 from portal.csods.application_schemas import (
-    NOT_A_CHILD,
     ApplicationCommand,
     ChildCommand,
-    is_child,
+    child_refusal,
 )
 from portal.csods.clocks import Clocks, Pause, Targets, describe
 from portal.csods.models import (
@@ -224,9 +223,11 @@ def record_application(actor: Actor, *, command: ApplicationCommand) -> uuid.UUI
 
 
 def _check_child(command: ChildCommand, received_on: date) -> None:
-    """A child is under 18 on the day the application was received."""
-    if command.date_of_birth is not None and not is_child(command.date_of_birth, received_on):
-        raise Refused("child_date_of_birth", NOT_A_CHILD)
+    """A child is born by, and under 18 on, the day the application was received."""
+    if command.date_of_birth is not None:
+        reason = child_refusal(command.date_of_birth, received_on)
+        if reason is not None:
+            raise Refused("child_date_of_birth", reason)
 
 
 def _child(command: ChildCommand, position: int) -> CsodsChild:

@@ -32,6 +32,7 @@ from portal.csods.models import (
 )
 from portal.csods.schemas import (
     UNDERTAKING_AFTER,
+    UNDERTAKING_BEFORE_APPROVAL,
     DecisionCommand,
     DeliveryCommand,
     InterviewCommand,
@@ -309,21 +310,23 @@ def _refer(actor: Actor, application: CsodsApplication, referred_to: str) -> gat
 
 
 def _check_dates(decision: CsodsDecision, command: DeliveryCommand) -> None:
-    """An outcome is delivered on or after the day its decision was approved (domain §8.2:
-    APPROVED, then delivered), and an undertaking is signed by the day of the disclosure.
+    """An outcome is delivered on or after the (UK) day its decision was approved (domain
+    §8.2: APPROVED, then delivered), and a disclosure's undertaking is signed between the two:
+    not before the approval (an undertaking for a disclosure not yet decided, or a mistyped
+    year, is none for this one) and not after the day of the disclosure.
 
     :raises Refused: on the date that is wrong.
     """
-    if decision.approved_at is not None:
-        approved_on = clocks.uk_date(decision.approved_at)
-        if command.delivered_on < approved_on:
-            raise Refused(
-                "delivered_on",
-                "The date cannot be before the decision was approved "
-                f"({approved_on.day} {approved_on:%B %Y})",
-            )
+    approved_on = clocks.uk_date(decision.approved_at) if decision.approved_at else None
+    when = f"({approved_on.day} {approved_on:%B %Y})" if approved_on else ""
+    if approved_on is not None and command.delivered_on < approved_on:
+        raise Refused("delivered_on", f"The date cannot be before the decision was approved {when}")
     signed = command.undertaking_signed_on
-    if command.undertaking_signed and signed is not None and signed > command.delivered_on:
+    if not command.undertaking_signed or signed is None:
+        return
+    if approved_on is not None and signed < approved_on:
+        raise Refused("undertaking_signed_on", f"{UNDERTAKING_BEFORE_APPROVAL} {when}")
+    if signed > command.delivered_on:
         raise Refused("undertaking_signed_on", UNDERTAKING_AFTER)
 
 

@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Final
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -27,6 +26,7 @@ from portal.core.actor import current_actor
 from portal.core.error_summary import form_status
 from portal.core.once import AlreadySent, saved_once, saving_once
 from portal.csods import application_schemas, cases, forms, schemas, service, steps
+from portal.csods.input_fields import uk_today
 from portal.csods.stages import Transition, allowed
 from portal.db.transaction import transaction
 from portal.subjects.views import refusal_page
@@ -193,8 +193,10 @@ def case_list() -> ResponseReturnValue:
     form = forms.CaseListForm(request.args)
     if request.args:
         form.validate()
-    choice = form.chosen(today=datetime.now(UTC).date())
     with transaction(reads_only=True):
+        # The default count period ends today in the UK on the database clock: between
+        # 00:00 and 01:00 BST the machine's UTC date is still yesterday.
+        choice = form.chosen(today=uk_today())
         listing = cases.case_list(
             current_actor(),
             stage=choice.stage,

@@ -4,13 +4,13 @@ each of the page's two forms keeps the other's answers."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
 
 from tests.helpers import summary_link
-from tests.integration.csods.support import CsodsWorld, record
+from tests.integration.csods.support import CsodsWorld, record, uk_today
 
 LIST = "/csods/"
 
@@ -21,7 +21,7 @@ def _get(client: FlaskClient, **args: str) -> tuple[int, str]:
 
 
 def test_without_a_period_the_counts_cover_the_last_365_days(officer: FlaskClient) -> None:
-    today = datetime.now(UTC).date()
+    today = uk_today()  # the UK date (see test_uk_times for the hour after midnight BST)
     status, html = _get(officer)
     assert status == 200
     assert "There is a problem" not in html

@@ -10,8 +10,10 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 
+from tests.helpers import summary_link
 from tests.integration.csods.support import (
     BASE,
     DISCLOSE,
@@ -62,9 +64,57 @@ def test_a_disclosure_dated_before_the_decision_was_approved_is_refused(
     )
     assert world.events_of("DISCLOSURE") == []
     today = boxes(uk_today())
-    done = delivery(delivered_on=today, undertaking_signed_on=yesterday)
+    done = delivery(delivered_on=today, undertaking_signed_on=today)
     assert step(officer, application_id, "deliver-disclosure", done).status_code == 302
     assert len(world.events_of("DISCLOSURE")) == 1
+
+
+@pytest.mark.parametrize("days_before", [1, 365 * 125 + 30])
+def test_an_undertaking_signed_before_the_decision_was_approved_is_refused(
+    world: CsodsWorld, officer: FlaskClient, supervisor: FlaskClient, days_before: int
+) -> None:
+    """The recipient signs the undertaking once the disclosure is approved and before they are
+    told: an undertaking dated before the approval (yesterday, or in 1901) is no undertaking
+    for this disclosure."""
+    application_id = _approved(officer, supervisor, DISCLOSE)
+    today = uk_today()
+    refused(
+        world,
+        officer,
+        f"{BASE}/{application_id}/deliver-disclosure",
+        delivery(undertaking_signed_on=boxes(today - timedelta(days=days_before))),
+        f"The undertaking cannot be signed before the decision was approved "
+        f"({today.day} {today:%B %Y})",
+    )
+    assert world.events_of("DISCLOSURE") == []
+    assert world.application(application_id).stage == "APPROVED"
+
+
+def test_the_refused_undertaking_date_is_linked_and_kept(
+    officer: FlaskClient, supervisor: FlaskClient
+) -> None:
+    application_id = _approved(officer, supervisor, DISCLOSE)
+    response = step(
+        officer,
+        application_id,
+        "deliver-disclosure",
+        delivery(undertaking_signed_on=["1", "1", "1901"]),
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    message = "The undertaking cannot be signed before the decision was approved"
+    assert (summary_link(html, message) or "").startswith("undertaking_signed_on")
+    assert 'value="1901"' in html  # what was typed stays in the box
+
+
+def test_an_undertaking_signed_on_the_day_of_approval_and_delivery_is_accepted(
+    world: CsodsWorld, officer: FlaskClient, supervisor: FlaskClient
+) -> None:
+    application_id = _approved(officer, supervisor, DISCLOSE)
+    today = boxes(uk_today())
+    done = delivery(delivered_on=today, undertaking_signed_on=today)
+    assert step(officer, application_id, "deliver-disclosure", done).status_code == 302
+    assert world.application(application_id).stage == "DISCLOSURE_DELIVERED"
 
 
 def test_a_non_disclosure_letter_dated_before_the_approval_is_refused(
