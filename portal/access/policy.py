@@ -220,9 +220,10 @@ def decide(
     """Whether ``actor`` may use ``permission`` on ``target`` at ``now``.
 
     In order: an active account; a role holding the permission; not on the exclusion list
-    and, when a restriction list exists, on it (both apply to the owner's staff too; the
-    refusal names the list, so that its message is shown, only to someone the lists alone
-    keep out: to anyone else the subject stays as unknown as one that does not exist);
+    and, when a restriction list exists, on it (both apply to the owner's staff too; an
+    exclusion's message is shown to the people it names, a restriction's only to those the
+    list alone keeps out: to anyone else the subject stays as unknown as one that does not
+    exist);
     clearance at or above the tier. Writing (``writes``) is for the owning agency's staff
     only. Reading: the owning agency's case staff (``subject:read_own``; subject owner, or the
     record's owner for a record) see everything under the owner's policing purpose; anyone
@@ -235,9 +236,13 @@ def decide(
         return Refusal(ACCOUNT_DISABLED)
     if not allows(actor.roles, permission):
         return Refusal(ROLE)
-    barred = _lao_bar(actor.user_id, lao)
-    if barred is not None:
-        reason, kind = barred
+    if actor.user_id in lao.excluded:
+        # The owner named this person on the list and wrote the message for them.
+        return Refusal(EXCLUDED, lao_list=EXCLUSION)
+    if lao.restricted_to is not None and actor.user_id not in lao.restricted_to:
+        # A restriction list refuses everyone it does not name: its message is for those it
+        # alone keeps out (the owner's staff, partners with a live grant). To anyone else the
+        # subject must look like one that does not exist.
         otherwise = decide(
             actor=actor,
             permission=permission,
@@ -249,7 +254,8 @@ def decide(
             needs_acknowledgement=needs_acknowledgement,
             now=now,
         )
-        return Refusal(reason, lao_list=None if isinstance(otherwise, Refusal) else kind)
+        alone = not isinstance(otherwise, Refusal)
+        return Refusal(NOT_ON_RESTRICTION_LIST, lao_list=RESTRICTION if alone else None)
     if actor.clearance.rank < target.tier.required_clearance.rank:
         return Refusal(CLEARANCE)
     if writes:
@@ -274,15 +280,6 @@ def decide(
 
 #: A subject without limited-access lists.
 NO_LISTS: Final = LaoFacts()
-
-
-def _lao_bar(user_id: uuid.UUID, lao: LaoFacts) -> tuple[str, str] | None:
-    """``(reason, list kind)`` when the subject's lists keep ``user_id`` out."""
-    if user_id in lao.excluded:
-        return EXCLUDED, EXCLUSION
-    if lao.restricted_to is not None and user_id not in lao.restricted_to:
-        return NOT_ON_RESTRICTION_LIST, RESTRICTION
-    return None
 
 
 def is_owner_writer(agency_id: uuid.UUID, target: TargetFacts) -> bool:

@@ -205,18 +205,19 @@ def heading(html: str) -> str:
     return " ".join(found.group(1).split())
 
 
-@pytest.mark.parametrize("kind", [LaoKind.EXCLUSION, LaoKind.RESTRICTION])
-def test_a_list_message_is_not_shown_to_someone_with_no_access_anyway(
-    world: Sharing, make_client: Any, kind: LaoKind
+def test_a_restriction_message_is_not_shown_to_someone_with_no_access_anyway(
+    world: Sharing, make_client: Any
 ) -> None:
-    """Without a grant the subject must look like one that does not exist: the list's message
-    would say it does (and what the owner wrote), so only those the lists alone keep out see it."""
+    """A restriction list refuses everyone it does not name. Without a grant the subject must
+    look like one that does not exist: the message would say it does (and what the owner
+    wrote), so only those the list alone keeps out see it."""
     subject_id = world.subject()
     record_id = world.record(subject_id)
     stranger = world.people["housing"]
-    world.lao(subject_id, kind, [stranger] if kind is LaoKind.EXCLUSION else [], "Op NIGHTJAR")
+    world.lao(subject_id, LaoKind.RESTRICTION, [world.officer], "Op NIGHTJAR")
     refused = attempt(world.app, world.actor(stranger), target(world, subject_id))
     assert isinstance(refused, AccessDenied)
+    assert refused.reason == "not_on_restriction_list"
     assert refused.lao_message is None
     client = make_client()
     assert sign_in(world.app, client, stranger).status_code == 302
@@ -231,6 +232,18 @@ def test_a_list_message_is_not_shown_to_someone_with_no_access_anyway(
     told = attempt(world.app, world.actor(stranger), target(world, subject_id))
     assert isinstance(told, AccessDenied)
     assert told.lao_message == "Op NIGHTJAR"
+
+
+def test_an_exclusion_message_is_for_the_people_it_names(world: Sharing) -> None:
+    """The owner named them and wrote the message for them, grant or not."""
+    subject_id = world.subject()
+    world.lao(subject_id, LaoKind.EXCLUSION, [world.people["housing"]], "Ask DS Jones")
+    named = attempt(world.app, world.actor(world.people["housing"]), target(world, subject_id))
+    assert isinstance(named, AccessDenied)
+    assert named.lao_message == "Ask DS Jones"
+    other = attempt(world.app, world.actor(world.people["csc"]), target(world, subject_id))
+    assert isinstance(other, AccessDenied)
+    assert (other.reason, other.lao_message) == ("no_grant", None)
 
 
 @pytest.mark.parametrize(

@@ -105,17 +105,14 @@ def _checkpoint(case: Case) -> Refusal | None:
         return Refusal("account_disabled")
     if case.permission not in held:
         return Refusal("role")
-    barred = None
     if a.user_id in case.lao.excluded:
-        barred = ("excluded", "EXCLUSION")
-    elif case.lao.restricted_to is not None and a.user_id not in case.lao.restricted_to:
-        barred = ("not_on_restriction_list", "RESTRICTION")
-    if barred is not None:
-        # The list's message is for someone the lists alone keep out; to anyone else the
+        return Refusal("excluded", lao_list="EXCLUSION")
+    if case.lao.restricted_to is not None and a.user_id not in case.lao.restricted_to:
+        # The restriction's message is for those the list alone keeps out; to anyone else the
         # subject is as unknown as one that does not exist.
         without_lists = oracle(replace(case, lao=LaoFacts()))
-        kept_out_by_lists_alone = not isinstance(without_lists, Refusal)
-        return Refusal(barred[0], lao_list=barred[1] if kept_out_by_lists_alone else None)
+        alone = not isinstance(without_lists, Refusal)
+        return Refusal("not_on_restriction_list", lao_list="RESTRICTION" if alone else None)
     if VETTING[a.clearance] < NEEDED_FOR[case.target.tier]:
         return Refusal("clearance")
     return None
@@ -326,8 +323,8 @@ def test_the_generated_cases_reach_every_kind_of_outcome() -> None:
         seen.add(
             f"{type(outcome).__name__}:{getattr(outcome, 'reason', getattr(outcome, 'scope', ''))}"
         )
-        if isinstance(outcome, Refusal) and outcome.reason == "excluded":
-            seen.add(f"excluded, message {'shown' if outcome.lao_list else 'withheld'}")
+        if isinstance(outcome, Refusal) and outcome.reason == "not_on_restriction_list":
+            seen.add(f"restricted, message {'shown' if outcome.lao_list else 'withheld'}")
     expected = {
         "Allow:FULL",
         "Allow:SUMMARY",
@@ -342,7 +339,7 @@ def test_the_generated_cases_reach_every_kind_of_outcome() -> None:
         "Refusal:no_grant",
         "Refusal:grant_revoked",
         "Refusal:grant_expired",
-        "excluded, message shown",
-        "excluded, message withheld",
+        "restricted, message shown",
+        "restricted, message withheld",
     }
     assert expected <= seen, expected - seen
