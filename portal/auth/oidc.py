@@ -32,6 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client import MismatchingStateError, OAuthError
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app, request
@@ -68,6 +69,9 @@ LINK_KEY = "oidc_link"
 #: no underscore, so one provider's keys can never be read as another's.
 SLUG_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
 _CODE = re.compile(r"[a-z_,]{1,40}")
+#: Characters a reason code may not hold in the access log, and its longest reason.
+_NOT_REASON = re.compile(r"[^a-z0-9_]")
+AUDIT_REASON_LENGTH = 48
 
 # Authentication method references (RFC 8176 §2), grouped by the kind of factor they prove.
 # "sms" and "tel" are deliberately not counted: NIST SP 800-63B restricts them.
@@ -82,12 +86,14 @@ class SignInRefused(Exception):
     """An OpenID Connect sign-in that must not go ahead.
 
     ``reason`` is a short code for the operator's log (``"state"``, ``"id_token:aud"``,
-    ``"unknown_identity"``...); it is never shown to the person signing in.
+    ``"unknown_identity"``...); it is never shown to the person signing in. ``user_id`` is the
+    portal account concerned when the refusal got far enough to know it.
     """
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, user_id: uuid.UUID | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.user_id = user_id
 
 
 @dataclass(frozen=True)
@@ -176,7 +182,7 @@ def verify_callback(provider: OidcProvider) -> VerifiedIdentity:
     authorization response is never accepted twice.
 
     :raises SignInRefused: on a missing or foreign state, a response naming another issuer
-        (RFC 9207 ``iss``), an error from the provider, a code
+        (RFC 9207 ``iss``), an error from the provider, a response without a code, a code
         the provider will not redeem, an ID token that fails any check (signature, ``iss``,
         ``aud``, ``nonce``, expiry beyond :data:`LEEWAY_SECONDS`) or was not parsed at all, and
         a missing second factor when the provider requires one.
@@ -185,6 +191,7 @@ def verify_callback(provider: OidcProvider) -> VerifiedIdentity:
     # RFC 9207: a provider that names itself in the response must name the expected issuer.
     if request.args.get("iss", provider.issuer) != provider.issuer:
         raise SignInRefused("response_iss")
+    _refuse_incomplete_response()
     try:
         token = client.authorize_access_token(
             claims_options=_claims_options(provider), leeway=LEEWAY_SECONDS
@@ -199,12 +206,24 @@ def verify_callback(provider: OidcProvider) -> VerifiedIdentity:
         raise SignInRefused(f"id_token:{_code(exc.error)}") from exc
     except RequestException as exc:
         raise SignInRefused("unreachable") from exc
+    except AuthlibBaseError as exc:  # any other Authlib error (OAuth2Error and the like)
+        raise SignInRefused(f"provider:{_code(exc.error)}") from exc
     claims = token.get("userinfo")
     if not isinstance(claims, dict) or not isinstance(claims.get("sub"), str):
         raise SignInRefused("id_token:not_verified")
     if provider.require_mfa and not has_second_factor(claims.get("amr")):
         raise SignInRefused("mfa")
     return VerifiedIdentity(issuer=provider.issuer, subject=claims["sub"])
+
+
+def _refuse_incomplete_response() -> None:
+    """Refuse, before Authlib sees it, a response carrying the provider's ``error`` or no
+    ``code`` (RFC 6749 §4.1.2): there is nothing to redeem, and the state is left as it was."""
+    error = request.args.get("error")
+    if error:
+        raise SignInRefused(f"provider:{_code(error)}")
+    if not request.args.get("code"):
+        raise SignInRefused("provider:missing_code")
 
 
 def _claims_options(provider: OidcProvider) -> dict[str, dict[str, Any]]:
@@ -248,9 +267,9 @@ def sign_in(session: ServerSession, provider: OidcProvider, identity: VerifiedId
     if user is None:
         raise SignInRefused("unknown_identity")
     if not user.is_active:
-        raise SignInRefused("inactive_user")
+        raise SignInRefused("inactive_user", user_id=user.id)
     if user.agency.code != provider.agency_code:
-        raise SignInRefused("wrong_agency")
+        raise SignInRefused("wrong_agency", user_id=user.id)
     remembered = session.get(NEXT_KEY)
     next_url = service.start_session(session, user=user, method=service.METHOD_OIDC, now=db_now())
     return remembered if isinstance(remembered, str) and remembered else next_url
@@ -351,6 +370,42 @@ def link(actor: Actor, provider: OidcProvider, identity: VerifiedIdentity) -> No
 def log_refusal(provider: OidcProvider, refusal: SignInRefused) -> None:
     """Record a refused sign-in for the operator: the provider and the reason code only."""
     log.warning("OIDC sign-in refused: provider=%s reason=%s", provider.slug, refusal.reason)
+
+
+def record_refusal(
+    provider: OidcProvider,
+    refusal: SignInRefused,
+    *,
+    user_id: uuid.UUID | None = None,
+    linking: bool = False,
+) -> None:
+    """Log a refused sign-in or link for the operator and write one ``LOGIN_FAILED`` to the
+    access log, in the caller's ``transaction()`` (its own: the refused attempt's rolled back),
+    as a refused password or security code is.
+
+    The event names the account (``user_id``, else the refusal's) only when the portal knows
+    it, and carries the reason code only: never a code, state, token or claim value.
+    """
+    log_refusal(provider, refusal)
+    known = refusal.user_id or user_id
+    user = db.session.get(User, known) if known is not None else None
+    recorder.record(
+        events.login_failed(
+            reason=audit_reason(refusal.reason, linking=linking),
+            method=service.METHOD_OIDC,
+            user_id=user.id if user else None,
+            agency_id=user.agency_id if user else None,
+        )
+    )
+
+
+def audit_reason(reason: str, *, linking: bool = False) -> str:
+    """The refusal's reason code in the access log's alphabet (``id_token:aud`` ->
+    ``id_token_aud``); a refused link is told apart by ``link_``."""
+    code = _NOT_REASON.sub("_", reason.lower())
+    if linking and not code.startswith("link_"):
+        code = f"link_{code}"
+    return code[:AUDIT_REASON_LENGTH]
 
 
 def _checked_client(provider: OidcProvider) -> Any:

@@ -46,9 +46,27 @@ def _provider(slug: str) -> OidcProvider:
     return provider
 
 
-def _refused(provider: OidcProvider, refusal: oidc.SignInRefused) -> ResponseReturnValue:
-    oidc.log_refusal(provider, refusal)
+def _refused(
+    provider: OidcProvider,
+    refusal: oidc.SignInRefused,
+    *,
+    user_id: uuid.UUID | None = None,
+    linking: bool = False,
+) -> ResponseReturnValue:
+    _record(provider, refusal, user_id=user_id, linking=linking)
     return render_template("auth/oidc_refused.html"), REFUSED_STATUS
+
+
+def _record(
+    provider: OidcProvider,
+    refusal: oidc.SignInRefused,
+    *,
+    user_id: uuid.UUID | None = None,
+    linking: bool = False,
+) -> None:
+    """The refusal in the operator's log and the access log, in a transaction of its own."""
+    with transaction():
+        oidc.record_refusal(provider, refusal, user_id=user_id, linking=linking)
 
 
 @bp.get("/<provider>")
@@ -82,12 +100,11 @@ def link(provider: str) -> ResponseReturnValue:
     if chosen.slug not in offered:
         raise NotFound()  # another agency's provider
     callback_url = url_for(".callback", provider=chosen.slug, _external=True)
+    user_id = current_actor().user_id
     try:
-        return oidc.begin_link(
-            _session(), chosen, user_id=current_actor().user_id, redirect_uri=callback_url
-        )
+        return oidc.begin_link(_session(), chosen, user_id=user_id, redirect_uri=callback_url)
     except oidc.SignInRefused as refusal:
-        return _refused(chosen, refusal)
+        return _refused(chosen, refusal, user_id=user_id, linking=True)
 
 
 @bp.get("/<provider>/callback")
@@ -109,13 +126,14 @@ def callback(provider: str) -> ResponseReturnValue:
 def _finish_link(chosen: OidcProvider, user_id: uuid.UUID) -> ResponseReturnValue:
     """The provider's answer to a link started by this session's signed-in user."""
     if not current_user.is_authenticated or current_user.id != user_id:
-        return _refused(chosen, oidc.SignInRefused("link_session"))
+        # The account the link was started for (this server-side session says so).
+        return _refused(chosen, oidc.SignInRefused("link_session"), user_id=user_id, linking=True)
     try:
         identity = oidc.verify_callback(chosen)
         with transaction():
             oidc.link(current_actor(), chosen, identity)
     except oidc.SignInRefused as refusal:
-        oidc.log_refusal(chosen, refusal)
+        _record(chosen, refusal, user_id=user_id, linking=True)
         flash_problem(NOT_LINKED, about=f"link-{chosen.slug}")
     else:
         flash(LINKED, "success")

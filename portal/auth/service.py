@@ -35,6 +35,18 @@ METHOD_LOCAL = "password+totp"
 METHOD_OIDC = "oidc"
 
 
+#: Refused for every password change: an administrator who set the password would still know it.
+SAME_PASSWORD = "Your new password must be different from your current password"  # noqa: S105
+
+
+@dataclass(frozen=True)
+class PasswordProblem:
+    """Why a password change was refused: the message, and the form field it is about."""
+
+    field: str
+    message: str
+
+
 @dataclass(frozen=True)
 class PasswordOutcome:
     """Result of the first step: on success, whether the user must enrol TOTP first."""
@@ -200,14 +212,16 @@ def change_password(
     *,
     current_password: str,
     new_password: str,
-) -> str | None:
+) -> PasswordProblem | None:
     """Change the signed-in user's password; returns a problem to show, or None on success.
 
     The account row is read here, locked, in the caller's transaction. Wrong current passwords
     count towards the sign-in throttle of the account's name (this page is no way round it),
-    each recorded as ``LOGIN_FAILED``. Every session of the user ends, including copies of
-    this browser's cookie; this browser continues on a fresh session that keeps the time of
-    the sign-in, so the absolute limit is not restarted by a password alone.
+    each recorded as ``LOGIN_FAILED``. The new password must differ from the current one (the
+    administrator who set a password must not still know it after the change). Every session
+    of the user ends, including copies of this browser's cookie; this browser continues on a
+    fresh session that keeps the time of the sign-in, so the absolute limit is not restarted
+    by a password alone.
     """
     user = users_repository.lock_users({actor.user_id})[actor.user_id]
     now = db_now()
@@ -219,14 +233,17 @@ def change_password(
     if not (state.allowed and right):
         _count_failure(key, now, reason="password_change", user=user)
         if not state.allowed:
-            return (
+            return PasswordProblem(
+                "current_password",
                 "Your current password has been entered wrongly too many times. "
-                "Wait a few minutes and try again"
+                "Wait a few minutes and try again",
             )
-        return "Your current password is not right"
+        return PasswordProblem("current_password", "Your current password is not right")
+    if new_password == current_password:
+        return PasswordProblem("new_password", SAME_PASSWORD)
     problem = passwords.password_problem(new_password, email=user.email)
     if problem:
-        return problem
+        return PasswordProblem("new_password", problem)
     throttle.reset(key)
     user.password_hash = passwords.hash_password(new_password, settings.argon2)
     user.password_changed_at = now

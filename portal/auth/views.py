@@ -150,8 +150,8 @@ def change_password() -> ResponseReturnValue:
             new_password=form.new_password.data or "",
         )
     if problem:
-        target = form.current_password if "current" in problem else form.new_password
-        target.errors = [problem]
+        field = form.current_password if problem.field == "current_password" else form.new_password
+        field.errors = [problem.message]
         page = render_template("auth/change_password.html", form=form, due=due)
         return page, form_status(form)
     return render_template("auth/password_changed.html")

@@ -35,6 +35,10 @@ OWN_ADMIN_ROLE = (
     "You cannot remove your own agency administrator role. "
     "Ask another administrator in your agency to do it"
 )
+OWN_ROLES = (
+    "You cannot change your own roles or clearance. "
+    "Ask another administrator in your agency to do it"
+)
 OWN_ACCOUNT_DISABLE = (
     "You cannot disable your own account. Ask another administrator in your agency to do it"
 )
@@ -192,18 +196,21 @@ def change_roles(actor: Actor, *, user_id: uuid.UUID, command: ChangeRolesComman
     """Set a user's roles and clearance; they apply from the user's next request.
 
     :raises RolesChangedMeanwhile: when they changed after the page was opened.
-    :raises Refused: when administrators would remove their own administrator role.
+    :raises Refused: when administrators would change their own roles or clearance: another
+        administrator must, so no one raises their own access (nor drops their own
+        administrator role and leaves the agency without one).
     """
     user = _lock_user_to_change(actor, user_id)
+    if user.id == actor.user_id:
+        locked_out = policy.would_lock_out_self(
+            actor_user_id=actor.user_id,
+            target_user_id=user.id,
+            roles_after=command.roles,
+            active_after=user.is_active,
+        )
+        raise Refused("roles", OWN_ADMIN_ROLE if locked_out else OWN_ROLES)
     if command.version is not None and command.version != roles_version(user):
         raise RolesChangedMeanwhile(roles_version(user))
-    if policy.would_lock_out_self(
-        actor_user_id=actor.user_id,
-        target_user_id=user.id,
-        roles_after=command.roles,
-        active_after=user.is_active,
-    ):
-        raise Refused("roles", OWN_ADMIN_ROLE)
     user.set_roles(command.roles)
     user.clearance = command.clearance.value
     recorder.record(

@@ -104,7 +104,7 @@ def add_user() -> ResponseReturnValue:
 def show_user(user_id: uuid.UUID) -> ResponseReturnValue:
     with transaction(reads_only=True):
         details = service.get_user_details(current_actor(), user_id=user_id, settings=_settings())
-        page = render_template("users/show.html", details=details)
+        page = render_template("users/show.html", details=details, own_roles=service.OWN_ROLES)
     return page
 
 
@@ -127,12 +127,16 @@ def change_roles(user_id: uuid.UUID) -> ResponseReturnValue:
             flash(ROLES_CHANGED, "success")
             return redirect(url_for("users.show_user", user_id=user_id))
     with transaction():
-        user = service.get_user(current_actor(), user_id=user_id)
+        actor = current_actor()
+        user = service.get_user(actor, user_id=user_id)
         if not form.is_submitted():
             form.roles.data = [role.value for role in sorted(user.roles)]
             form.clearance.data = user.clearance
             form.version.data = service.roles_version(user)
-        page = render_template("users/roles.html", form=form, user=user)
+        own = user.id == actor.user_id  # not offered: another administrator must
+        page = render_template(
+            "users/roles.html", form=form, user=user, own=own, own_refusal=service.OWN_ROLES
+        )
     return page, form_status(form)
 
 

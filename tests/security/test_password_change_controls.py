@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from portal.audit.models import AuditEventRow
 from portal.extensions import db
-from tests.helpers import csrf_token, current_code, submit_password
-from tests.integration.auth.test_password_change_due import _change
+from portal.users.models import User
+from tests.helpers import csrf_token, current_code, submit_password, summary_link
+from tests.integration.auth.test_password_change_due import SAME_PASSWORD, _change
 from tests.security.conftest import NEXT_STEP, is_sign_in_redirect
 
 GUESSES = 30
@@ -96,3 +97,25 @@ def test_pending_password_step_does_not_survive_a_password_change(
     )
     assert is_sign_in_redirect(response), "signed in with the old password after it was changed"
     assert is_sign_in_redirect(attacker.get("/"))
+
+
+def test_an_ordinary_password_change_to_the_same_password_is_refused(
+    app, client, factories, signed_in
+):
+    """Every change, not only one an administrator made due: the same password again is no
+    change (it would end every session and record a change that did not happen)."""
+    user = factories.user()
+    signed_in(client, user)
+    with app.app_context():
+        before = db.session.get(User, user.id).password_hash
+
+    response = _change(client, user.password, user.password)
+
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert summary_link(page, SAME_PASSWORD) == "new_password"
+    assert "Password changed" not in page
+    assert _events(app, "USER_CHANGED") == []
+    with app.app_context():
+        assert db.session.get(User, user.id).password_hash == before
+    assert client.get("/").status_code == 200  # the session was not ended either

@@ -12,9 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from typing import Any
 
+import pytest
+from sqlalchemy import delete, func, select
+
+from portal.audit.models import AuditEventRow
 from portal.auth import passwords, throttle, totp
+from portal.auth.models import LoginThrottle
+from portal.extensions import db
 from tests.concurrency.races import BARRIER_TIMEOUT, run_together
 from tests.helpers import csrf_token, current_code, submit_password
 from tests.security.conftest import NEXT_STEP
@@ -113,3 +120,72 @@ def test_concurrent_wrong_passwords_are_not_all_evaluated(app, make_client, fact
         f"{allowed} guesses were checked at once; the throttle allows "
         f"{settings.login_throttle_after} before the first delay"
     )
+
+
+HOLD_LOCK = 1.5  # seconds the code step keeps the throttle row locked for the other request
+
+
+def _reset_by_deleting(key: str) -> None:
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
+
+
+@pytest.mark.parametrize("deleting_reset", [False, True], ids=["reset", "row-deleted"])
+def test_wrong_password_queued_behind_a_successful_code_step_is_counted(
+    app, make_client, factories, clock, monkeypatch, deleting_reset
+):
+    """A successful code step resets the name's throttle while a wrong password for the same
+    name waits on the throttle row's lock. The waiting request must still be judged and
+    counted: no 500, one more failure, one ``LOGIN_FAILED`` (on PostgreSQL a reset that
+    deleted the row left the waiting ``SELECT ... FOR UPDATE`` with no row). The reset keeps
+    the row; ``row-deleted`` checks the attempt also survives a row deleted under it."""
+    if deleting_reset:
+        monkeypatch.setattr(throttle, "reset", _reset_by_deleting)
+    user = factories.user()
+    clock.advance(NEXT_STEP)
+    victim, other = make_client(), make_client()
+    assert submit_password(victim, user.email, user.password).status_code == 302
+    code = current_code(app, user.totp_secret)
+    code_token = csrf_token(victim, "/sign-in/security-code")
+    password_token = csrf_token(other, "/sign-in")
+
+    locked = threading.Event()
+    original = totp.matching_counter
+
+    def matching_then_hold(*args: Any, **kwargs: Any) -> Any:
+        # The throttle row is locked by now: let the wrong password queue behind it.
+        result = original(*args, **kwargs)
+        locked.set()
+        time.sleep(HOLD_LOCK)
+        return result
+
+    monkeypatch.setattr(totp, "matching_counter", matching_then_hold)
+
+    def right_code() -> Any:
+        return victim.post("/sign-in/security-code", data={"csrf_token": code_token, "code": code})
+
+    def wrong_password() -> Any:
+        assert locked.wait(BARRIER_TIMEOUT * 5)
+        return other.post(
+            "/sign-in",
+            data={
+                "csrf_token": password_token,
+                "email": user.email,
+                "password": "wrong-wrong-wrong-1",
+                "next": "",
+            },
+        )
+
+    responses = run_together([right_code, wrong_password])
+    monkeypatch.setattr(totp, "matching_counter", original)
+
+    assert [r.status_code for r in responses] == [302, 400]
+    with app.app_context():
+        row = db.session.get(LoginThrottle, throttle.key_for(user.email))
+        failed = db.session.execute(
+            select(func.count())
+            .select_from(AuditEventRow)
+            .where(AuditEventRow.event_type == "LOGIN_FAILED")
+        ).scalar_one()
+    assert row is not None
+    assert row.failures == 1, "the wrong password was not counted"
+    assert failed == 1

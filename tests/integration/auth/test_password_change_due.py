@@ -9,10 +9,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from portal.audit.models import AuditEventRow
 from portal.core.identity import Role
 from portal.extensions import db
 from portal.users.models import User
-from tests.helpers import csrf_token, sign_in
+from tests.helpers import csrf_token, sign_in, summary_link
 from tests.leaks import remember_secret
 
 CHOSEN = "willow-ember-quartz-62"
@@ -134,3 +135,36 @@ def test_a_refused_change_leaves_it_due(app: Flask, client: FlaskClient, admin_s
     assert "Your current password is not right" in response.get_data(as_text=True)
     assert _required(app, admin_set.id)
     assert client.get("/").headers["Location"] == "/account/password"
+
+
+SAME_PASSWORD = "Your new password must be different from your current password"
+
+
+def test_the_password_the_administrator_chose_cannot_be_kept(
+    app: Flask, client: FlaskClient, admin_set: Any
+) -> None:
+    """The administrator who set it still knows it: entering it again as the new password is
+    refused, on the new-password field, and the change stays due."""
+    sign_in(app, client, admin_set)
+    with app.app_context():
+        before = db.session.get(User, admin_set.id)
+        assert before is not None
+        hash_before, changed_before = before.password_hash, before.password_changed_at
+        events_before = db.session.query(AuditEventRow).count()
+
+    response = _change(client, admin_set.password, admin_set.password)
+
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert summary_link(page, SAME_PASSWORD) == "new_password"
+    assert "Password changed" not in page
+    assert _required(app, admin_set.id)
+    assert client.get("/").headers["Location"] == "/account/password"
+    with app.app_context():
+        after = db.session.get(User, admin_set.id)
+        assert after is not None
+        assert (after.password_hash, after.password_changed_at) == (hash_before, changed_before)
+        assert db.session.query(AuditEventRow).count() == events_before
+    # A different password is then accepted.
+    assert _change(client, admin_set.password).status_code == 200
+    assert not _required(app, admin_set.id)

@@ -6,12 +6,14 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import create_engine, delete, select
+from sqlalchemy import create_engine, delete, func, select
 
+from portal.audit.models import AuditEventRow
 from portal.core.identity import Clearance, Role
+from portal.extensions import db
 from portal.users import repository, service
 from portal.users.models import User, UserRole
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, summary_link
 from tests.integration.users.support import page_structure, post, text_of, user_state
 
 
@@ -72,17 +74,55 @@ def test_remove_own_admin_role_is_refused_and_changes_nothing(app, admin_client,
     assert user_state(app, police_admin.id) == before
 
 
-def test_change_own_roles_keeping_admin_role_is_allowed(app, admin_client, police_admin):
+@pytest.mark.parametrize(
+    ("roles", "clearance"),
+    [
+        ([Role.AGENCY_ADMIN.value, Role.MOSOVO_OFFICER.value], "DV"),
+        ([Role.AGENCY_ADMIN.value, Role.IG_OFFICER.value, Role.MOSOVO_OFFICER.value], "DV"),
+        ([Role.AGENCY_ADMIN.value], "BPSS"),
+        ([Role.AGENCY_ADMIN.value], "SC"),
+    ],
+    ids=["add-a-role", "raise-roles-and-clearance", "lower-clearance", "no-change"],
+)
+def test_change_own_roles_or_clearance_is_refused_and_changes_nothing(
+    app, admin_client, police_admin, roles, clearance
+):
+    """An administrator may not change their own roles or clearance at all (not even to keep
+    the admin role): another administrator must, so no one raises their own access."""
+    before = user_state(app, police_admin.id)
+    events_before = _event_count(app)
+
     response = post(
-        admin_client,
-        f"/users/{police_admin.id}/roles",
-        {"roles": [Role.AGENCY_ADMIN.value, Role.MOSOVO_OFFICER.value], "clearance": "DV"},
+        admin_client, f"/users/{police_admin.id}/roles", {"roles": roles, "clearance": clearance}
     )
 
-    assert response.status_code == 302
-    state = user_state(app, police_admin.id)
-    assert state.roles == {Role.AGENCY_ADMIN, Role.MOSOVO_OFFICER}
-    assert state.clearance == Clearance.DV
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert summary_link(page, service.OWN_ROLES) == "roles"
+    assert user_state(app, police_admin.id) == before
+    assert _event_count(app) == events_before
+
+
+def test_own_user_page_does_not_offer_to_change_own_roles(
+    admin_client, police_admin, factories, police
+):
+    own_roles = f"/users/{police_admin.id}/roles"
+    page = text_of(admin_client.get(f"/users/{police_admin.id}"))
+    assert f'href="{own_roles}"' not in page
+    assert service.OWN_ROLES in page
+    own = text_of(admin_client.get(own_roles))
+    assert service.OWN_ROLES in own
+    assert 'name="roles"' not in own
+    assert 'name="clearance"' not in own
+    # Another user's page still offers it.
+    member = factories.user(agency=police, roles=(Role.MOSOVO_OFFICER,))
+    assert f'href="/users/{member.id}/roles"' in text_of(admin_client.get(f"/users/{member.id}"))
+    assert 'name="roles"' in text_of(admin_client.get(f"/users/{member.id}/roles"))
+
+
+def _event_count(app) -> int:
+    with app.app_context():
+        return int(db.session.execute(select(func.count()).select_from(AuditEventRow)).scalar_one())
 
 
 def test_remove_another_administrators_admin_role_is_allowed(app, admin_client, factories, police):
