@@ -396,7 +396,8 @@ def decision_version(item: AlertItem) -> str:
 
 
 def alert_for_review(actor: Actor, alert_id: uuid.UUID) -> AlertItem:
-    """One alert with its latest decision (nothing recorded: the queue read is).
+    """One alert with its latest decision (nothing recorded: :func:`show_alert` and
+    :func:`dispose` record their reads).
 
     :raises AccessDenied: for non-reviewers and unknown alerts (the same 404).
     """
@@ -407,6 +408,23 @@ def alert_for_review(actor: Actor, alert_id: uuid.UUID) -> AlertItem:
     latest = _latest_dispositions([alert.id]).get(alert.id)
     people = [alert.actor_id] + ([latest.reviewer_id] if latest else [])
     return _item(alert, latest, directory.names_for(db.session(), people, []), actor)
+
+
+def show_alert(actor: Actor, alert_id: uuid.UUID) -> AlertItem:
+    """One alert for its review page; records ``LOG_READ`` (reason ``alert``).
+
+    The page shows metadata derived from the log (whose access, when, which subject), so
+    opening it is a read of the log like the queue's.
+
+    :raises AccessDenied: for non-reviewers and unknown alerts (the same 404, nothing read).
+    """
+    item = alert_for_review(actor, alert_id)
+    record(
+        events.log_read(
+            actor, reason="alert", subject_id=item.subject_id, detail={"alert_id": alert_id.hex}
+        )
+    )
+    return item
 
 
 def dispose(

@@ -5,7 +5,13 @@ The marking is in the file name and on the first line; every event carries its c
 a recipient can check the rows against a verified checkpoint. CSV cells that a spreadsheet would
 run as a formula (starting ``=``, ``+``, ``-``, ``@``, tab or carriage return) are neutralised
 with a leading apostrophe. Each export writes one ``LOG_EXPORTED`` event with the filters, the
-format, the recipient and how many rows, in the caller's transaction.
+format, the recipient and how many rows, in the caller's transaction; like the search's
+``LOG_READ`` it names the subject searched for, so an export of a subject's history shows in a
+search by that subject.
+
+An export holds every event that matches or is refused (:class:`TooManyEvents`): a file cut
+short at :data:`EXPORT_LIMIT` would tell the ICO or an inquiry that it is the whole history when
+it is not.
 """
 
 from __future__ import annotations
@@ -13,11 +19,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.access.permissions import Permission
 from portal.audit import events
@@ -28,10 +35,11 @@ from portal.audit.recorder import record
 from portal.core.actor import Actor
 from portal.core.clock import db_now
 from portal.extensions import db
-from portal.governance.search import MAX_PAGE_SIZE, LogFilters, LogRow, search
+from portal.governance.search import MAX_PAGE_SIZE, LogFilters, LogRow, conditions, search
 from portal.governance.service import require
 
 EXPORT_MARKING = "OFFICIAL-SENSITIVE"
+UK = ZoneInfo("Europe/London")
 #: The most events one export holds (an inquiry asking for more narrows the filters).
 EXPORT_LIMIT = 10_000
 FORMATS = ("csv", "json")
@@ -64,6 +72,18 @@ class BadExport(ValueError):
     """The export request names no known format or no recipient."""
 
 
+class TooManyEvents(BadExport):
+    """More events match than one export holds: the officer narrows the search."""
+
+    def __init__(self, matched: int, limit: int) -> None:
+        super().__init__(
+            f"{matched:,} events match this search; an export holds at most {limit:,}. "
+            "Narrow the search (for example, a shorter date range) and export again"
+        )
+        self.matched = matched
+        self.limit = limit
+
+
 def neutralise(value: str) -> str:
     """A CSV cell that no spreadsheet will evaluate as a formula."""
     return "'" + value if value.startswith(_FORMULA_START) else value
@@ -78,17 +98,25 @@ class Export:
 
 
 def _rows(filters: LogFilters) -> list[LogRow]:
+    """Every matching event, newest first.
+
+    :raises TooManyEvents: when more than :data:`EXPORT_LIMIT` match (counted only then).
+    """
     session = db.session()
+    limit = EXPORT_LIMIT
     out: list[LogRow] = []
     after = None
-    while len(out) < EXPORT_LIMIT:
-        page = search(
-            session, filters, after=after, limit=min(MAX_PAGE_SIZE, EXPORT_LIMIT - len(out))
-        )
+    while len(out) <= limit:  # one row past the limit tells that there are more
+        page = search(session, filters, after=after, limit=min(MAX_PAGE_SIZE, limit + 1 - len(out)))
         out.extend(page.rows)
         if page.next_cursor is None:
             break
         after = page.next_cursor
+    if len(out) > limit:
+        matched = session.execute(
+            select(func.count()).select_from(AuditEventRow).where(*conditions(filters))
+        ).scalar_one()
+        raise TooManyEvents(int(matched), limit)
     return out
 
 
@@ -138,6 +166,7 @@ def export_log(actor: Actor, filters: LogFilters, *, fmt: str, recipient: str) -
 
     :raises AccessDenied: for anyone without ``log:export`` (404, ``AUTHZ_FAIL``).
     :raises BadExport: for an unknown format or a missing recipient.
+    :raises TooManyEvents: when more events match than one export holds (nothing recorded).
     """
     require(actor, Permission.LOG_EXPORT, subject_id=filters.subject_id)
     recipient = " ".join(recipient.split())
@@ -158,13 +187,13 @@ def export_log(actor: Actor, filters: LogFilters, *, fmt: str, recipient: str) -
     else:
         data = _json(records, filters, now, checkpoint)
         mimetype = "application/json"
-    record(
-        events.log_exported(
-            actor,
-            recipients=(recipient,),
-            detail={**filters.detail(), "format": fmt, "rows": str(len(records))},
-        )
+    exported = events.log_exported(
+        actor,
+        recipients=(recipient,),
+        detail={**filters.detail(), "format": fmt, "rows": str(len(records))},
     )
+    # The columns the search's LOG_READ sets, so a search by the subject finds the export.
+    record(replace(exported, subject_id=filters.subject_id))
     return Export(name, mimetype, data, len(records))
 
 
@@ -196,7 +225,7 @@ def _json(
 ) -> bytes:
     rest = {
         "exported_at": format_time(now),
-        "filters": filters.detail(),
+        "filters": json_filters(filters),
         "checkpoint": checkpoint.to_json() if checkpoint is not None else None,
         "events": records,
     }
@@ -204,3 +233,21 @@ def _json(
     body = json.dumps(rest, indent=2, ensure_ascii=False)
     first = '{"marking": ' + json.dumps(EXPORT_MARKING, ensure_ascii=False) + ",\n"
     return (first + body[2:] + "\n").encode("utf-8")
+
+
+def json_filters(filters: LogFilters) -> dict[str, str]:
+    """The filters as the JSON export states them: the dates as the UK days the officer typed
+    (both included), and the instants searched with the end plainly exclusive."""
+    out = {k: v for k, v in filters.detail().items() if not k.startswith("filter_date_")}
+    if filters.date_from is not None:
+        out["filter_first_day_uk"] = filters.date_from.astimezone(UK).date().isoformat()
+        out["recorded_at_or_after"] = _utc(filters.date_from)
+    if filters.date_to is not None:
+        last = filters.date_to.astimezone(UK).date() - timedelta(days=1)
+        out["filter_last_day_uk"] = last.isoformat()
+        out["recorded_before"] = _utc(filters.date_to)
+    return out
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

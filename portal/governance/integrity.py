@@ -1,9 +1,17 @@
-"""The integrity panel: the last signed checkpoint, the last verification, and a verification
+"""The integrity panel: the last verified checkpoint, the last verification, and a verification
 an IG officer runs now, in the background, with progress.
+
+The checkpoint shown is the one the last intact verification reached
+(:func:`portal.governance.service.verified`), not the newest row of ``audit_checkpoint``: the
+web role can insert there, and a row's signature means nothing until a verification checks it.
 
 The run uses :func:`portal.audit.verify.verify` (exactly what ``flask audit verify`` runs),
 stores its outcome with :func:`portal.audit.verify.record_result` and records a ``LOG_READ``
 event (reason ``verify``) naming the officer and the result, in one transaction.
+
+A run reads the whole log on two pooled connections, so a process runs one at a time: asking
+again while one runs (the same officer twice, or another) is shown the running one. Only the
+last :data:`KEEP_FINISHED` finished jobs are kept for their pages.
 """
 
 from __future__ import annotations
@@ -18,14 +26,13 @@ from sqlalchemy import func, select
 
 from portal.access.permissions import Permission
 from portal.audit import events
-from portal.audit.checkpoints import latest_checkpoint
 from portal.audit.models import AuditHead
 from portal.audit.recorder import record
 from portal.audit.verify import CannotVerify, last_result, record_result, verify
 from portal.core.actor import Actor
 from portal.db.transaction import transaction
 from portal.extensions import db
-from portal.governance.service import require
+from portal.governance.service import VerifiedCheckpoint, require, verified
 
 
 @dataclass
@@ -42,62 +49,84 @@ class Job:
     def percent(self) -> int:
         return min(100, (100 * self.done) // max(self.total, 1))
 
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
 
+
+#: How many finished jobs stay for their pages (the stored results keep every outcome).
+KEEP_FINISHED = 5
+#: This process's jobs, oldest first: at most one running and KEEP_FINISHED finished.
 _JOBS: dict[str, Job] = {}
 _LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
 class Panel:
-    checkpoint_seq: int | None
-    checkpoint_at: datetime | None
-    checkpoint_key_id: str | None
+    checkpoint: VerifiedCheckpoint | None
+    #: When the newest run that found a problem was stored, if one did.
+    problem_at: datetime | None
     verified_at: datetime | None
     verified_intact: bool | None
     verified_through: int | None
     verified_problem: str | None
     head_seq: int
     job: Job | None
+    #: Whether the officer reading the panel started ``job``.
+    job_mine: bool
 
 
 def panel(actor: Actor, job_id: str | None = None) -> Panel:
     """What the panel shows; records ``LOG_READ`` (reason ``integrity``)."""
     require(actor, Permission.LOG_READ)
     session = db.session()
-    checkpoint = latest_checkpoint(session)
+    vouched = verified(session)
     result = last_result(session)
     head = session.execute(select(func.coalesce(func.max(AuditHead.seq), 0))).scalar_one()
     with _LOCK:
-        job = _JOBS.get(job_id or "")
-    if job is not None and job.actor.user_id != actor.user_id:
-        job = None
+        job = _running() or _JOBS.get(job_id or "")
     record(events.log_read(actor, reason="integrity"))
     return Panel(
-        checkpoint_seq=checkpoint.seq if checkpoint else None,
-        checkpoint_at=checkpoint.signed_at if checkpoint else None,
-        checkpoint_key_id=checkpoint.key_id if checkpoint else None,
+        checkpoint=vouched.checkpoint,
+        problem_at=vouched.problem_at,
         verified_at=result.verified_at if result else None,
         verified_intact=result.intact if result else None,
         verified_through=result.through_seq if result else None,
         verified_problem=result.problem if result else None,
         head_seq=int(head),
         job=job,
+        job_mine=job is not None and job.actor.user_id == actor.user_id,
     )
 
 
 def start_verification(actor: Actor) -> Job:
     """Check permission (in the caller's transaction; nothing written) and start a background
-    verification; returns its job."""
+    verification; returns its job, or the one already running (whoever started it)."""
     require(actor, Permission.LOG_READ)
     total = int(db.session.execute(select(func.coalesce(func.max(AuditHead.seq), 0))).scalar_one())
-    job = Job(job_id=uuid.uuid4().hex, actor=actor, total=total)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    thread = threading.Thread(target=_run, args=(app, job), daemon=True, name="ig-verify")
-    job.thread = thread
     with _LOCK:
+        running = _running()
+        if running is not None:
+            return running
+        _forget_finished()
+        job = Job(job_id=uuid.uuid4().hex, actor=actor, total=total)
+        job.thread = threading.Thread(target=_run, args=(app, job), daemon=True, name="ig-verify")
         _JOBS[job.job_id] = job
-    thread.start()
+        job.thread.start()
     return job
+
+
+def _running() -> Job | None:
+    """The job running now, if any (call holding ``_LOCK``)."""
+    return next((j for j in _JOBS.values() if j.running), None)
+
+
+def _forget_finished() -> None:
+    """Keep the newest finished jobs only, room for one more (call holding ``_LOCK``)."""
+    finished = [k for k, j in _JOBS.items() if not j.running]
+    for key in finished[: max(0, len(finished) - KEEP_FINISHED + 1)]:
+        del _JOBS[key]
 
 
 def job(job_id: str) -> Job | None:
@@ -106,6 +135,14 @@ def job(job_id: str) -> Job | None:
 
 
 def _run(app: Flask, job: Job) -> None:
+    try:
+        _verify(app, job)
+    finally:
+        if job.running:  # whatever stopped it, the next request may start another
+            job.message, job.state = "Verification stopped before it finished", "failed"
+
+
+def _verify(app: Flask, job: Job) -> None:
     def progress(rows: int) -> None:
         job.done += rows
 
@@ -113,11 +150,11 @@ def _run(app: Flask, job: Job) -> None:
         try:
             report = verify(progress=progress)
         except CannotVerify as exc:
-            job.state, job.message = "failed", f"Verification could not run: {exc}"
+            job.message, job.state = f"Verification could not run: {exc}", "failed"
             db.session.remove()
             return
         except Exception as exc:  # the job reports it; the page stays up
-            job.state, job.message = "failed", f"Verification failed ({type(exc).__name__})"
+            job.message, job.state = f"Verification failed ({type(exc).__name__})", "failed"
             db.session.remove()
             return
         try:
@@ -135,17 +172,15 @@ def _run(app: Flask, job: Job) -> None:
                     )
                 )
         except Exception as exc:
-            job.state, job.message = (
-                "failed",
-                f"The result could not be stored ({type(exc).__name__})",
-            )
+            job.message = f"The result could not be stored ({type(exc).__name__})"
+            job.state = "failed"
             return
         finally:
             db.session.remove()
         job.done = max(job.done, job.total)
-        job.state = "intact" if report.intact else "tampered"
         job.message = (
             f"Intact: {report.rows:,} events checked up to event {report.through_seq}."
             if report.intact
             else f"Problem found: {report.problem}"
         )
+        job.state = "intact" if report.intact else "tampered"  # last: the page reads it first

@@ -38,8 +38,24 @@ from portal.users.models import User
 
 
 @dataclass(frozen=True)
+class CodePair:
+    """One legal gateway and DP condition as recorded together on the same events.
+
+    Pairs are kept whole: a maximum per column would both hide the ``EMERGENCY`` gateway
+    ('E' sorts before 'GW-') and join one event's gateway to another's condition."""
+
+    legal_gateway: str | None
+    dp_condition: str | None
+    events: int
+
+    @property
+    def emergency(self) -> bool:
+        return self.legal_gateway == policy.EMERGENCY_GATEWAY
+
+
+@dataclass(frozen=True)
 class Accessor:
-    """One person who opened the subject, with how often and when last."""
+    """One person who opened the subject, with how often, when last, and on what footing."""
 
     user_id: uuid.UUID | None
     agency_id: uuid.UUID | None
@@ -47,7 +63,11 @@ class Accessor:
     agency: str
     events: int
     last: datetime
-    codes: tuple[str, ...]
+    codes: tuple[CodePair, ...]
+
+    @property
+    def emergency(self) -> bool:
+        return any(c.emergency for c in self.codes)
 
 
 @dataclass(frozen=True)
@@ -67,27 +87,33 @@ def who_accessed(actor: Actor, subject_id: uuid.UUID) -> WhoAccessed:
         select(
             e.actor_id,
             e.actor_agency_id,
+            e.legal_gateway,
+            e.dp_condition,
             func.count(),
             func.max(e.recorded_at),
-            func.max(e.legal_gateway),
-            func.max(e.dp_condition),
         )
         .where(e.subject_id == subject_id, e.event_type.in_(_ACCESS_TYPES))
-        .group_by(e.actor_id, e.actor_agency_id)
+        .group_by(e.actor_id, e.actor_agency_id, e.legal_gateway, e.dp_condition)
     ).all()
-    names = directory.names_for(db.session(), [r[0] for r in rows], [r[1] for r in rows])
+    people: dict[tuple[uuid.UUID | None, uuid.UUID | None], list[tuple[CodePair, datetime]]]
+    people = {}
+    for actor_id, agency_id, gateway, condition, count, last in rows:
+        people.setdefault((actor_id, agency_id), []).append(
+            (CodePair(gateway, condition, int(count)), last)
+        )
+    names = directory.names_for(db.session(), [k[0] for k in people], [k[1] for k in people])
     accessors = sorted(
         (
             Accessor(
-                user_id=r[0],
-                agency_id=r[1],
-                name=names.user(r[0]),
-                agency=names.agency(r[1]),
-                events=int(r[2]),
-                last=r[3],
-                codes=tuple(c for c in (r[4], r[5]) if c),
+                user_id=key[0],
+                agency_id=key[1],
+                name=names.user(key[0]),
+                agency=names.agency(key[1]),
+                events=sum(pair.events for pair, _ in pairs),
+                last=max(last for _, last in pairs),
+                codes=tuple(sorted((pair for pair, _ in pairs), key=_pair_order)),
             )
-            for r in rows
+            for key, pairs in people.items()
         ),
         key=lambda a: a.last,
         reverse=True,
@@ -101,6 +127,11 @@ def who_accessed(actor: Actor, subject_id: uuid.UUID) -> WhoAccessed:
         )
     )
     return WhoAccessed(subject_id, tuple(accessors))
+
+
+def _pair_order(pair: CodePair) -> tuple[bool, str, str]:
+    """Emergency access first (it is what a reviewer looks for), then by code."""
+    return (not pair.emergency, pair.legal_gateway or "", pair.dp_condition or "")
 
 
 @dataclass(frozen=True)
@@ -280,4 +311,12 @@ def who_can_access(actor: Actor, subject_id: uuid.UUID) -> WhoCanAccess:
     return view
 
 
-__all__ = ["WhoAccessed", "WhoCanAccess", "reach_now", "who_accessed", "who_can_access"]
+__all__ = [
+    "Accessor",
+    "CodePair",
+    "WhoAccessed",
+    "WhoCanAccess",
+    "reach_now",
+    "who_accessed",
+    "who_can_access",
+]

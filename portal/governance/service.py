@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from portal.access import facts as access_facts
 from portal.access import policy
 from portal.access.gate import AccessDenied
 from portal.access.permissions import Permission
 from portal.audit import events
-from portal.audit.checkpoints import latest_checkpoint
-from portal.audit.models import AuditEventRow
+from portal.audit.models import AuditEventRow, AuditVerification
 from portal.audit.recorder import record
 from portal.core.actor import Actor
 from portal.extensions import db
@@ -75,14 +76,56 @@ def search_choices(actor: Actor) -> tuple[list[tuple[str, str]], list[tuple[str,
 
 
 @dataclass(frozen=True)
+class VerifiedCheckpoint:
+    """The newest checkpoint an intact verification reached, and when that run was stored."""
+
+    seq: int
+    verified_at: datetime
+
+
+@dataclass(frozen=True)
+class Verified:
+    """What the verifications stored so far vouch for."""
+
+    checkpoint: VerifiedCheckpoint | None
+    #: When the newest run that found a problem was stored (it withdraws earlier runs' word).
+    problem_at: datetime | None
+
+
+def verified(session: Session) -> Verified:
+    """The checkpoint the verifications vouch for: the newest one reached by an intact run stored
+    after the last run that found a problem (the verifier resumes from the same one).
+
+    Never the newest row of ``audit_checkpoint``: the web role can insert there, and nothing
+    has checked that row's signature until a verification has."""
+    v = AuditVerification
+    problem = session.execute(
+        select(v.seq, v.verified_at).where(v.intact.is_(False)).order_by(v.seq.desc()).limit(1)
+    ).one_or_none()
+    reached = session.execute(
+        select(v.checkpoint_seq, v.verified_at)
+        .where(
+            v.intact.is_(True),
+            v.checkpoint_seq.is_not(None),
+            v.seq > (problem[0] if problem else 0),
+        )
+        .order_by(v.checkpoint_seq.desc(), v.seq.desc())
+        .limit(1)
+    ).one_or_none()
+    checkpoint = None
+    if reached is not None and reached[0] is not None:
+        checkpoint = VerifiedCheckpoint(int(reached[0]), reached[1])
+    return Verified(checkpoint=checkpoint, problem_at=problem[1] if problem else None)
+
+
+@dataclass(frozen=True)
 class EventView:
     row: LogRow
     names: directory.Names
     prev_hash: str
     row_hash: str
-    #: The newest signed checkpoint at or after this event (its seq), if any.
-    checkpoint_seq: int | None
-    checkpoint_key_id: str | None
+    #: The verified checkpoint (:func:`verified`) when it is at or after this event, if any.
+    checkpoint: VerifiedCheckpoint | None
 
 
 def show_event(actor: Actor, seq: int) -> EventView:
@@ -98,8 +141,7 @@ def show_event(actor: Actor, seq: int) -> EventView:
     hashes = session.execute(
         select(AuditEventRow.prev_hash, AuditEventRow.row_hash).where(AuditEventRow.seq == seq)
     ).one()
-    checkpoint = latest_checkpoint(session)
-    covered = checkpoint is not None and checkpoint.seq >= seq
+    checkpoint = verified(session).checkpoint
     names = _names((row,))
     record(
         events.log_read(
@@ -111,6 +153,5 @@ def show_event(actor: Actor, seq: int) -> EventView:
         names=names,
         prev_hash=bytes(hashes[0]).hex(),
         row_hash=bytes(hashes[1]).hex(),
-        checkpoint_seq=checkpoint.seq if covered and checkpoint else None,
-        checkpoint_key_id=checkpoint.key_id if covered and checkpoint else None,
+        checkpoint=checkpoint if checkpoint is not None and checkpoint.seq >= seq else None,
     )

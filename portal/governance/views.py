@@ -108,7 +108,9 @@ def log_export() -> ResponseReturnValue:
                 recipient=request.form.get("recipient", ""),
             )
     except exports.BadExport as bad:
-        if not form.errors:  # otherwise the filters' own errors say what to change
+        if isinstance(bad, exports.TooManyEvents):  # the search is what to change
+            form.date_from.errors = [str(bad)]
+        elif not form.errors:  # otherwise the filters' own errors say what to change
             export_form.recipient.errors = [str(bad)]
         with transaction():
             users, agencies = service.search_choices(actor)
@@ -193,7 +195,7 @@ def alert_review(alert_id: uuid.UUID) -> ResponseReturnValue:
             flash(DISPOSED, "success")
             return redirect(url_for("governance.alert_queue"))
     with transaction():
-        item = alerts.alert_for_review(actor, alert_id)
+        item = alerts.show_alert(actor, alert_id)
         if not form.is_submitted():
             form.version.data = alerts.decision_version(item)
         page = render_template("governance/alert.html", form=form, item=item, marking=IG_MARKING)

@@ -1,11 +1,13 @@
 """The IG journey in Chromium, axe-clean on every page: an IG officer filters the access log by a
 subject and a date range, opens an event, disposes of an after-hours alert as justified,
-exports the result as CSV, and finds their own search and export in the log."""
+exports the result as CSV, finds their own search and export in the log, and runs a verification
+of the log, checking its progress when they choose (the page never reloads itself)."""
 
 from __future__ import annotations
 
 import csv
 import io
+import threading
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +21,7 @@ from portal.core.clock import ShiftedClock
 from portal.core.identity import Clearance, Role
 from portal.db.transaction import transaction
 from portal.extensions import db
+from portal.governance import integrity
 from portal.governance.forms import UK
 from tests.e2e.test_sharing_journey import Tab
 from tests.integration.subjects.sharing import World
@@ -39,7 +42,11 @@ def _saturday_night(app: Any, clock: ShiftedClock) -> datetime:
 
 
 def test_ig_officer_searches_reviews_an_alert_and_exports(
-    app: Any, live_server: str, chromium: Any, factories: Any
+    app: Any,
+    live_server: str,
+    chromium: Any,
+    factories: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     world = World(app, factories)
     ig_user = factories.user(
@@ -117,5 +124,31 @@ def test_ig_officer_searches_reviews_an_alert_and_exports(
     assert "LOG_EXPORTED" in mine
     assert "LOG_READ" in mine
     ig.check("the officer's own events", IG)
+
+    # A verification held until released, so the page can be seen while it runs.
+    release = threading.Event()
+    real_verify = integrity.verify
+
+    def held(**kwargs: Any) -> Any:
+        assert release.wait(timeout=30)
+        return real_verify(**kwargs)
+
+    monkeypatch.setattr(integrity, "verify", held)
+    monkeypatch.setattr(integrity, "_JOBS", {})
+    ig.click("link", "Integrity")
+    assert ig.heading() == "Access log integrity"
+    ig.check("the integrity panel", IG)
+    ig.click("button", "Verify the access log now")
+    assert "Checking:" in page.get_by_role("status").inner_text()
+    assert page.locator("meta[http-equiv]").count() == 0
+    ig.check("a verification running", IG)
+    release.set()
+    [job] = integrity._JOBS.values()
+    assert job.thread is not None
+    job.thread.join(timeout=30)
+    ig.click("button", "Check progress")
+    assert "Checking:" not in page.get_by_role("status").inner_text()
+    assert page.get_by_role("button", name="Check progress").count() == 0
+    ig.check("a verification finished", IG)
     assert ig.errors == []
     assert uuid.UUID(str(subject_id))

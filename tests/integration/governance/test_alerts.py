@@ -202,6 +202,31 @@ def test_a_reviewer_cannot_dispose_of_their_own_alert(
     assert ok.status_code == 302
 
 
+def test_opening_one_alert_is_itself_recorded_as_a_log_read(
+    ig: IgWorld, clock: ShiftedClock, make_client: Any
+) -> None:
+    """The alert page shows metadata derived from the log (who, when, which subject): opening
+    it is a read of the log, recorded as every other IG page's is."""
+    w = ig.world
+    _move_to(ig.app, clock, _next(5, 23))  # Saturday night
+    subject = uuid.uuid4()
+    _consult(ig.app, w.people["csc"], subject)
+    [alert] = _scan(ig.app)
+    reviewer = w.browser(ig.ig, make_client)
+    before = len(events_of(ig.app, "LOG_READ", ig.ig.id))
+    response = reviewer.get(f"/governance/alerts/{alert.id}")
+    assert response.status_code == 200
+    [read] = events_of(ig.app, "LOG_READ", ig.ig.id)[before:]
+    body = json.loads(read.body)["with"]
+    assert body["reason"] == "alert"
+    assert body["detail"] == {"alert_id": alert.id.hex}
+    assert read.subject_id == subject
+    # An unknown alert is the uniform 404 and reads nothing.
+    missing = reviewer.get(f"/governance/alerts/{uuid.uuid4()}")
+    assert missing.status_code == 404
+    assert len(events_of(ig.app, "LOG_READ", ig.ig.id)) == before + 1
+
+
 def test_the_clock_helper_really_moves_now(ig: IgWorld, clock: ShiftedClock) -> None:
     target = _next(2, 13, 30)
     _move_to(ig.app, clock, target)

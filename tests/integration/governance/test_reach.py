@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,8 +16,11 @@ from portal import create_app
 from portal.access import gate
 from portal.access.gate import AccessDenied, AcknowledgementRequired, Purpose
 from portal.access.permissions import Permission
+from portal.audit import events
+from portal.audit.recorder import record
 from portal.core.actor import Actor
 from portal.core.clock import ShiftedClock
+from portal.core.identity import Clearance, Role
 from portal.core.markings import combine
 from portal.db.transaction import transaction
 from portal.extensions import db
@@ -146,3 +151,43 @@ def test_unknown_subject_is_the_uniform_404(ig: IgWorld, make_client: Any) -> No
     response = browser.get("/governance/subjects/00000000-0000-4000-8000-000000000000/access")
     assert response.status_code == 404
     assert events_of(ig.app, "LOG_READ") == []
+
+
+def _consult(app: Flask, who: Any, subject_id: Any, gateway: str, condition: str) -> None:
+    actor = Actor(who.id, who.agency_id, frozenset({Role.PROBATION_OFFICER}), Clearance.SC, "x")
+    with app.app_context(), transaction():
+        record(
+            events.consultation(
+                actor,
+                subject_id=subject_id,
+                marking="OFFICIAL",
+                legal_gateway=gateway,
+                dp_condition=condition,
+            )
+        )
+
+
+def test_who_accessed_shows_every_gateway_and_condition_pair_so_emergency_access_shows(
+    ig: IgWorld, make_client: Any
+) -> None:
+    """'EMERGENCY' sorts before 'GW-...': a max() per person hid a break-glass access by
+    someone who also used a grant, and paired codes from different events."""
+    w = ig.world
+    subject_id = uuid.uuid4()
+    who = w.people["csc"]
+    _consult(ig.app, who, subject_id, "GW-CJA03-S325", "DP3-SCH8-4")
+    _consult(ig.app, who, subject_id, "GW-CJA03-S325", "DP3-SCH8-4")
+    _consult(ig.app, who, subject_id, "EMERGENCY", "DP3-SCH8-3")
+    html = w.browser(ig.ig, make_client).get(f"/governance/subjects/{subject_id}/accessed")
+    assert html.status_code == 200
+    body = html.get_data(as_text=True).split("<tbody")[1].split("</tbody>")[0]
+    text = " ".join(re.sub(r"<[^>]+>", " ", body).split())
+    assert text.count("Children&#39;s Social Care Worker") == 1
+    # Each pair as it was recorded, with its count; never one event's gateway with another's.
+    assert "EMERGENCY with DP3-SCH8-3 (1 event)" in text
+    assert "GW-CJA03-S325 with DP3-SCH8-4 (2 events)" in text
+    assert "GW-CJA03-S325 with DP3-SCH8-3" not in text
+    assert "EMERGENCY with DP3-SCH8-4" not in text
+    # The emergency pair comes first and is labelled as such.
+    assert text.index("EMERGENCY") < text.index("GW-CJA03-S325")
+    assert "Emergency (break-glass)" in text
