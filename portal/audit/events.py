@@ -548,14 +548,17 @@ def log_exported(
     recipients: tuple[str, ...] = (),
     justification: str | None = None,
     detail: Mapping[str, str] | None = None,
+    subject_id: uuid.UUID | None = None,
     request_id: str | None = None,
 ) -> AuditEvent:
-    """An extract of the access log was exported (for the ICO, an inquiry...)."""
+    """An extract of the access log was exported (for the ICO, an inquiry...); ``subject_id``
+    when the extract is of one subject's entries, so a search by that subject finds it."""
     return AuditEvent(
         type=EventType.LOG_EXPORTED,
         outcome=Outcome.SUCCESS,
         actor_id=actor.user_id,
         actor_agency_id=actor.agency_id,
+        subject_id=subject_id,
         request_id=_rid(request_id),
         recipients=recipients,
         justification=justification,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -187,13 +187,15 @@ def export_log(actor: Actor, filters: LogFilters, *, fmt: str, recipient: str) -
     else:
         data = _json(records, filters, now, checkpoint)
         mimetype = "application/json"
-    exported = events.log_exported(
-        actor,
-        recipients=(recipient,),
-        detail={**filters.detail(), "format": fmt, "rows": str(len(records))},
+    # The subject, as the search's LOG_READ names it, so a search by the subject finds it.
+    record(
+        events.log_exported(
+            actor,
+            recipients=(recipient,),
+            detail={**filters.detail(), "format": fmt, "rows": str(len(records))},
+            subject_id=filters.subject_id,
+        )
     )
-    # The columns the search's LOG_READ sets, so a search by the subject finds the export.
-    record(replace(exported, subject_id=filters.subject_id))
     return Export(name, mimetype, data, len(records))
 
 
