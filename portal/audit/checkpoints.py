@@ -50,6 +50,12 @@ class CheckpointFileError(ValueError):
     """A file in the checkpoint directory is not a well-formed checkpoint."""
 
 
+class CheckpointDirectoryError(RuntimeError):
+    """The checkpoint directory cannot be listed: missing (an unmounted write-once mount looks
+    like that), not a directory, or not readable. Not "nothing published": that would let a
+    verifier pass without the checkpoints kept outside the database."""
+
+
 def public_key_path(private_key_path: Path) -> Path:
     """Where the public key of ``private_key_path`` lives: the same name plus ``.pub``."""
     return private_key_path.with_name(private_key_path.name + ".pub")
@@ -243,14 +249,19 @@ def write_checkpoint_file(checkpoint: SignedCheckpoint, directory: Path) -> Path
 
 
 def read_checkpoint_files(directory: Path) -> list[SignedCheckpoint]:
-    """Every checkpoint file in ``directory`` (none if it does not exist).
+    """Every checkpoint file in ``directory``.
 
+    :raises CheckpointDirectoryError: when ``directory`` does not exist or cannot be listed.
     :raises CheckpointFileError: naming the first file that is not a checkpoint.
     """
-    if not directory.is_dir():
-        return []
+    try:
+        names = sorted(directory.iterdir())
+    except OSError as exc:
+        raise CheckpointDirectoryError(
+            f"{directory} cannot be read ({type(exc).__name__})"
+        ) from None
     found = []
-    for path in sorted(directory.iterdir()):
+    for path in names:
         if not _FILE_NAME.fullmatch(path.name):
             continue
         try:

@@ -7,12 +7,14 @@ are described in ``docs/audit.md``.
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
+import psycopg
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,6 +37,10 @@ from portal.extensions import db
 EXIT_INTACT = 0
 EXIT_TAMPERED = 1
 EXIT_CANNOT_RUN = 2
+
+#: A database that fails while verification runs: SQLAlchemy's errors, and the drivers' own,
+#: which the chain scan's raw cursor raises as they are.
+DATABASE_ERRORS = (SQLAlchemyError, sqlite3.Error, psycopg.Error)
 
 audit_cli = AppGroup("audit", help="The access log: signing keys, checkpoints, verification.")
 
@@ -113,7 +119,7 @@ def verify_command(since_checkpoint: bool) -> None:
     except CannotVerify as exc:
         click.echo(f"Cannot verify: {exc}", err=True)
         sys.exit(EXIT_CANNOT_RUN)
-    except SQLAlchemyError as exc:
+    except DATABASE_ERRORS as exc:
         click.echo(f"Cannot verify: the database failed ({type(exc).__name__})", err=True)
         sys.exit(EXIT_CANNOT_RUN)
     _remember(report)

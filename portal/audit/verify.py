@@ -4,7 +4,8 @@ In order, and stopping at the first problem:
 
 1. every checkpoint (stored in ``audit_checkpoint`` or published in the checkpoint directory)
    carries a valid Ed25519 signature from a known public key, and the two sets agree;
-2. the chain, from genesis (or from the newest checkpoint an earlier intact run reached, with
+2. no event is numbered below 1 (no run would hash it, yet search would show it); the chain,
+   from genesis (or from the newest checkpoint an earlier intact run reached, with
    ``since_checkpoint``), has no gap, every ``prev_hash`` links, every ``row_hash`` is the hash
    of its body, every checkpoint's signed head matches the chain at its sequence number
    (otherwise the chain was rewritten), and no checkpoint lies beyond the end (otherwise it was
@@ -14,8 +15,9 @@ In order, and stopping at the first problem:
 
 Rows are streamed in batches through a server-side cursor and hashed without building ORM
 objects; the column check (3) is one SQL query that rebuilds, from the columns, the start of the
-canonical body (:mod:`portal.audit.events` puts the search fields first) and compares it with
-the body. :func:`verify` runs that query on a second connection while the chain is hashed.
+canonical body (:mod:`portal.audit.events` puts the search fields first) up to the key that
+follows the last of them, and compares it with the body. :func:`verify` runs that query on a
+second connection while the chain is hashed.
 
 Everything here only reads. :func:`record_result` stores a run's outcome, in the caller's
 transaction.
@@ -37,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from portal.audit.chain import GENESIS, Anchor, ChainScan, Problem, ProblemKind, Row
 from portal.audit.checkpoints import (
+    CheckpointDirectoryError,
     CheckpointFileError,
     KeyFileError,
     SignedCheckpoint,
@@ -94,7 +97,8 @@ def verify(
     The public key is ``<PORTAL_CHECKPOINT_KEY>.pub``; published checkpoints are read from
     ``PORTAL_CHECKPOINT_DIR`` when it is set. ``progress`` is called with each batch's row count.
 
-    :raises CannotVerify: when there is no public key to check checkpoints with.
+    :raises CannotVerify: when there is no public key to check checkpoints with, or
+        ``PORTAL_CHECKPOINT_DIR`` is set but cannot be read (missing is not "none published").
     """
     settings = settings or current_app.extensions["portal.settings"]
     if settings.checkpoint_key_path is None:
@@ -107,6 +111,8 @@ def verify(
         published = (
             read_checkpoint_files(settings.checkpoint_dir) if settings.checkpoint_dir else []
         )
+    except CheckpointDirectoryError as exc:
+        raise CannotVerify(f"PORTAL_CHECKPOINT_DIR: {exc}") from None
     except CheckpointFileError as exc:
         problem = Problem(ProblemKind.BAD_CHECKPOINT, f"checkpoint directory: {exc}")
         return Report(_mode(since_checkpoint), problem, 0, 0, None, None, 0, 0)
@@ -159,14 +165,24 @@ def verify_connection(
         if problem is not None:
             return Report(mode, problem, 0, 0, None, None, 0, len(checkpoints))
     head = _read_head(connection)
+    below = _first_below_genesis(connection)
+    if below is not None:
+        problem = Problem(
+            ProblemKind.GAP,
+            f"an event is stored at seq {below}, before the first event of the chain (seq 1)",
+            below,
+        )
+        return Report(mode, problem, 0, 0, None, None, 0, len(checkpoints))
     first = max(start.seq, 1)
+    # From genesis, read every row whatever its number: none may hide below the chain's start.
+    lower = start.seq if start.seq > 0 else None
     pending: Future[int | None] | None = None
     executor = ThreadPoolExecutor(max_workers=1) if columns_connection is not None else None
     try:
         if executor is not None and columns_connection is not None:
-            pending = executor.submit(_first_column_mismatch, columns_connection, first, None)
+            pending = executor.submit(_first_column_mismatch, columns_connection, lower, None)
         scan = ChainScan(start, [c.anchor for c in checkpoints])
-        for rows in _batches(connection, start.seq or 1, batch_size):
+        for rows in _batches(connection, lower, batch_size):
             if progress is not None:
                 progress(len(rows))
             if scan.feed(rows) is not None:
@@ -177,7 +193,7 @@ def verify_connection(
         if pending is not None:
             mismatch = pending.result()
         else:
-            mismatch = _first_column_mismatch(connection, first, upper)
+            mismatch = _first_column_mismatch(connection, lower, upper)
     finally:
         if executor is not None:
             executor.shutdown(wait=True)
@@ -270,39 +286,64 @@ def _read_head(connection: Connection) -> Anchor | None:
     return None if row is None else Anchor(int(row[0]), bytes(row[1]))
 
 
-def _batches(connection: Connection, from_seq: int, batch_size: int) -> Iterator[list[Row]]:
-    """``(seq, body, prev_hash, row_hash)`` from ``from_seq`` on, in batches, through a
-    server-side cursor on PostgreSQL; plain tuples, no ORM objects."""
+def _first_below_genesis(connection: Connection) -> int | None:
+    """The lowest seq below 1, if any row has one: the chain starts at 1, so such a row is
+    never hashed, while IG search, exports and alerts would still show it (the CHECK
+    constraint that forbids it can be switched off by the privileged attacker checkpoints
+    exist to catch)."""
+    found = connection.execute(
+        select(func.min(AuditEventRow.seq)).where(AuditEventRow.seq < 1)
+    ).scalar_one_or_none()
+    return None if found is None else int(found)
+
+
+_ALL_ROWS = "SELECT seq, body, prev_hash, row_hash FROM audit_event ORDER BY seq"
+_ROWS_FROM = "SELECT seq, body, prev_hash, row_hash FROM audit_event WHERE seq >= ? ORDER BY seq"
+
+
+def _batches(connection: Connection, from_seq: int | None, batch_size: int) -> Iterator[list[Row]]:
+    """``(seq, body, prev_hash, row_hash)`` from ``from_seq`` on (every row when None), in
+    batches, through a server-side cursor on PostgreSQL; plain tuples, no ORM objects."""
     connection.execute(select(1))  # make sure the snapshot's transaction has begun
     raw: Any = connection.connection.driver_connection
     if connection.dialect.name == "postgresql":
         cursor = raw.cursor(name=f"audit_verify_{secrets.token_hex(4)}", binary=True)
-        sql = "SELECT seq, body, prev_hash, row_hash FROM audit_event WHERE seq >= %s ORDER BY seq"
+        rows_from = _ROWS_FROM.replace("?", "%s")
     else:
         cursor = raw.cursor()
-        sql = "SELECT seq, body, prev_hash, row_hash FROM audit_event WHERE seq >= ? ORDER BY seq"
+        rows_from = _ROWS_FROM
     try:
-        cursor.execute(sql, (from_seq,))
+        if from_seq is None:
+            cursor.execute(_ALL_ROWS)
+        else:
+            cursor.execute(rows_from, (from_seq,))
         while rows := cursor.fetchmany(batch_size):
             yield rows
     finally:
         cursor.close()
 
 
-def _first_column_mismatch(connection: Connection, lower: int, upper: int | None) -> int | None:
-    """The first seq in [lower, upper] whose search columns disagree with its body."""
+def _first_column_mismatch(
+    connection: Connection, lower: int | None, upper: int | None
+) -> int | None:
+    """The first seq in [lower, upper] (no bound where None) whose search columns disagree
+    with its body."""
     if connection.dialect.name == "postgresql":
         mismatch = f"position({_postgresql_body_prefix()} in body) <> 1"
     else:
         mismatch = _sqlite_mismatch()
-    bound = "" if upper is None else " AND seq <= :upper"
-    sql = text(
-        f"SELECT seq FROM audit_event WHERE seq >= :lower{bound} AND ({mismatch}) "  # noqa: S608 - constant SQL
-        "ORDER BY seq LIMIT 1"
-    )
-    params: dict[str, int] = {"lower": lower}
+    params: dict[str, int] = {}
+    bounds = ""
+    if lower is not None:
+        params["lower"] = lower
+        bounds += " AND seq >= :lower"
     if upper is not None:
         params["upper"] = upper
+        bounds += " AND seq <= :upper"
+    sql = text(
+        f"SELECT seq FROM audit_event WHERE ({mismatch}){bounds} "  # noqa: S608 - constant SQL
+        "ORDER BY seq LIMIT 1"
+    )
     found = connection.execute(sql, params).scalar_one_or_none()
     return None if found is None else int(found)
 
@@ -311,10 +352,22 @@ def _column(name: str) -> str:
     return {"type": "event_type", "at": "recorded_at"}.get(name, name)
 
 
+#: The key that follows the last search field in every body. The rebuilt prefix ends with it so
+#: that no column value can run on into the rest of the body. Each value then lies between two
+#: keys, ``"name":`` before it and ``,"next":`` after it. In a canonical body a ``"`` right
+#: after a ``,`` is never string content (JSON writes a content quote as ``\"``), so
+#: ``,"key":`` occurs only where ``key`` is an object key, and a search field's name or ``v`` is
+#: a key only at the top level, once (detail keys may not reuse them: ``BODY_KEYS``). A column
+#: that carried ``,"key":`` on into the body would need that key twice: a prefix that matches
+#: gives each column exactly the text of its own value.
+_NEXT_KEY = '"v":'
+
+
 def _postgresql_body_prefix() -> str:
     """SQL that rebuilds, from a row's search columns, the exact start of its canonical body:
-    ``{"actor_agency_id":...,"type":"...",`` (values never need JSON escaping: see events)."""
-    template = "{" + "".join(f'"{name}":%s,' for name in SEARCH_FIELDS)
+    ``{"actor_agency_id":...,"type":"...","v":`` (values never need JSON escaping: see events;
+    why the value ends are pinned: :data:`_NEXT_KEY`)."""
+    template = "{" + "".join(f'"{name}":%s,' for name in SEARCH_FIELDS) + _NEXT_KEY
     args = []
     for name in SEARCH_FIELDS:
         column = _column(name)
@@ -336,8 +389,9 @@ def _sqlite_mismatch() -> str:
     The same characters stored otherwise (a BLOB, a time with a ``T``) no longer match IG
     search's ``column = ?`` or its time ranges, so the row must be reported. Three tests:
 
-    - the start of the body, rebuilt by ``printf`` from the columns (a NOT NULL column inside
-      the template's quotes: no concatenation for it);
+    - the start of the body up to the key after the search fields, rebuilt by ``printf`` from
+      the columns (a NOT NULL column inside the template's quotes: no concatenation for it;
+      why a value cannot run on past its end: :data:`_NEXT_KEY`);
     - no column is a BLOB: multi-argument ``max()`` returns a BLOB if any argument is one (a BLOB
       sorts after every TEXT); a missing value counts as text in a nullable column and as a
       BLOB in a NOT NULL one;
@@ -359,6 +413,7 @@ def _sqlite_mismatch() -> str:
         template += f'"{name}":"%sZ",' if name == "at" else f'"{name}":"%s",'
         args.append("replace(recorded_at, ' ', 'T')" if name == "at" else column)
         storage.append(f"coalesce({column}, x'')")
+    template += _NEXT_KEY
     return (
         f"instr(body, printf('{template}', {', '.join(args)})) <> 1"
         f" OR max({', '.join(storage)}) >= x''"

@@ -273,7 +273,7 @@ def test_the_portal_runs_as_the_app_role_records_and_verifies(
     app = create_app(settings.with_changes(database_url=url))
     try:
         fill(app, 20)
-        checkpoint(app, signing_key)
+        checkpoint(app, signing_key, publish_to=settings.checkpoint_dir)
         with app.app_context():
             with transaction():
                 record(random_event(random.Random(5), [actor]))

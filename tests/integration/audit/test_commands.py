@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import Connection, create_engine, select, update
 
+import portal.audit.verify as verify_module
 from portal import create_app
 from portal.audit.checkpoints import SignedCheckpoint, load_public_keys, public_key_path
 from portal.audit.models import AuditCheckpoint, AuditEventRow, AuditVerification
@@ -137,10 +140,34 @@ def test_verify_exits_2_without_a_public_key(app: Flask, settings: Settings) -> 
     assert "PORTAL_CHECKPOINT_KEY is not set" in result.output
 
 
+def test_verify_exits_2_when_the_checkpoint_directory_is_missing(
+    app: Flask, settings: Settings
+) -> None:
+    """A configured directory that is not there (an unmounted write-once mount) is not "nothing
+    published": a verifier that read it so would pass a truncation the published copies show."""
+    assert settings.checkpoint_dir is not None
+    assert _cli(app, "keygen").exit_code == 0
+    fill(app, 10)
+    assert _cli(app, "checkpoint").exit_code == 0
+    published = settings.checkpoint_dir.rename(settings.checkpoint_dir.with_name("unmounted"))
+    result = _cli(app, "verify")
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "Cannot verify: PORTAL_CHECKPOINT_DIR" in result.output
+    assert str(settings.checkpoint_dir) in result.output
+    with app.app_context():
+        assert db.session.execute(select(AuditVerification)).scalars().all() == []
+        db.session.remove()
+    published.rename(settings.checkpoint_dir)
+    assert _cli(app, "verify").exit_code == 0
+
+
 def test_verify_exits_2_when_the_database_cannot_be_reached(
     app: Flask, settings: Settings, tmp_path: Path
 ) -> None:
     assert _cli(app, "keygen").exit_code == 0
+    assert settings.checkpoint_dir is not None
+    settings.checkpoint_dir.mkdir()  # mounted: only the database is missing
     if settings.database_url.startswith("sqlite"):
         unreachable = f"sqlite:///{tmp_path}/missing-dir/portal.db"
     else:
@@ -166,3 +193,58 @@ def test_verify_since_checkpoint_starts_where_the_last_intact_run_reached(app: F
     third = _cli(app, "verify", "--since-checkpoint")
     assert third.exit_code == 1
     assert "content changed at seq 44" in third.output
+
+
+def test_verify_exits_2_when_the_database_fails_mid_scan(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chain is read through the driver's own cursor, whose errors are not SQLAlchemy's:
+    a failure there is still "cannot run" (2, one line), not "tampered" (1, a traceback)."""
+    assert _cli(app, "keygen").exit_code == 0
+    fill(app, 20)
+    assert _cli(app, "checkpoint").exit_code == 0
+    real_batches = verify_module._batches
+
+    def failing_batches(connection: Connection, *args: Any) -> Iterator[list[Any]]:
+        for rows in real_batches(connection, *args):
+            yield rows
+            cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            cursor.execute("SELECT * FROM no_such_table")  # the driver raises its own error
+
+    monkeypatch.setattr(verify_module, "_batches", failing_batches)
+    result = _cli(app, "verify")
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert result.output.strip().splitlines() == [
+        next(line for line in result.output.splitlines() if line.startswith("Cannot verify"))
+    ]
+    assert "the database failed (" in result.output
+    with app.app_context():
+        stored = db.session.execute(select(AuditVerification)).scalars().all()
+        db.session.remove()
+    assert stored == []
+
+
+def test_verify_exits_2_when_the_log_stays_locked(
+    app: Flask, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reviewer's case on PostgreSQL: the log is locked past ``lock_timeout``."""
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("lock_timeout and LOCK TABLE are PostgreSQL's")
+    monkeypatch.setenv("PGOPTIONS", "-c lock_timeout=1000")
+    assert _cli(app, "keygen").exit_code == 0
+    fill(app, 20)
+    assert _cli(app, "checkpoint").exit_code == 0
+    with app.app_context():
+        db.engine.dispose()  # the verifier's connections start afresh, with the lock timeout
+    engine = create_engine(settings.database_url)
+    try:
+        with engine.connect() as locker:
+            locker.exec_driver_sql("LOCK TABLE audit_event IN ACCESS EXCLUSIVE MODE")
+            result = _cli(app, "verify")
+            locker.rollback()
+    finally:
+        engine.dispose()
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "Cannot verify: the database failed (" in result.output

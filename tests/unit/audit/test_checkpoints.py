@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from portal.audit.checkpoints import (
+    CheckpointDirectoryError,
     CheckpointFileError,
     KeyFileError,
     SignedCheckpoint,
@@ -114,7 +115,17 @@ def test_published_files_round_trip_and_are_never_overwritten(tmp_path: Path) ->
         write_checkpoint_file(sign(key, seq=7, head_hash=bytes(32), signed_at=AT), path.parent)
     assert read_checkpoint_files(tmp_path / "published") == [signed]
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary left behind
-    assert read_checkpoint_files(tmp_path / "absent") == []
+
+
+def test_a_checkpoint_directory_that_cannot_be_listed_is_an_error_not_empty(
+    tmp_path: Path,
+) -> None:
+    """An unmounted write-once mount must not read as "nothing was ever published"."""
+    with pytest.raises(CheckpointDirectoryError, match="FileNotFoundError"):
+        read_checkpoint_files(tmp_path / "absent")
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(CheckpointDirectoryError, match="NotADirectoryError"):
+        read_checkpoint_files(tmp_path / "a-file")
 
 
 @pytest.mark.parametrize(
