@@ -1,9 +1,10 @@
 """MAPPA actions: raise one in a meeting, "Our actions", open one, record progress.
 
-"Our actions" lists the actions the actor's agency owns on subjects shared with it, raised in
-minutes that have been distributed to the agency (a co-ordinator: every action of the agency's
-meetings), soonest due first, a page at a time. An action raised in an amendment's draft stays
-with the chair until that version reaches the agency, there and on the action's own page.
+"Our actions" lists, soonest due first, a page at a time, the actions the actor's agency owns
+on its own meetings, and those it owns on subjects shared with it, raised in minutes that have
+been distributed to the agency; a co-ordinator also sees every action of the agency's
+meetings. An action raised in an amendment's draft stays with the chair until that version
+reaches the agency, there and on the action's own page.
 Every subject shown goes through :func:`portal.access.gate.authorize_list`, which writes one
 ``CONSULTATION`` per subject naming the actions shown; a subject the gate refuses now (grant
 expired by the database clock, revoked, LAO lists) is left out. Opening or changing one action
@@ -13,7 +14,7 @@ goes through :func:`portal.access.gate.authorize` like any other record.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Final
 
@@ -33,10 +34,16 @@ PAGE_SIZE: Final = 50
 
 
 def _action_target(action: MeetingAction, meeting: Meeting) -> Target:
+    """The action as the gate sees it: its subject, and the action as the record the event
+    names. Its record owner is the meeting's owner, not the agency the action is for: that
+    agency follows it through its grant, as before (only the meeting owner's staff open every
+    action as the owner; a record-scope grant names a shared record, never an action)."""
     return Target(
         subject_id=action.subject_id,
         owning_agency_id=meeting.owner_agency_id,
         marking=Marking.from_json(action.marking),
+        record_id=action.id,
+        record_owner_agency_id=meeting.owner_agency_id,
     )
 
 
@@ -47,8 +54,11 @@ def add_action(actor: Actor, *, meeting_id: uuid.UUID, command: ActionCommand) -
     """
     meeting = repository.lock_meeting(meeting_id)
     if meeting is None:
-        gate.deny_unknown(actor, Permission.MEETING_WRITE)
-    gate.authorize(actor, Permission.MEETING_WRITE, meeting_target(meeting), purpose=Purpose.CREATE)
+        gate.deny_unknown(actor, Permission.MEETING_WRITE, record_id=meeting_id)
+    action_id = uuid.uuid4()
+    # The COLLECTION names the action it creates (which names its meeting).
+    target = replace(meeting_target(meeting), record_id=action_id)
+    gate.authorize(actor, Permission.MEETING_WRITE, target, purpose=Purpose.CREATE)
     latest = repository.lock_latest_version(meeting.id)
     if latest is None or latest.status != MinutesStatus.DRAFT.value:
         raise Refused("description", "Actions are added while the minutes are a draft")
@@ -57,7 +67,7 @@ def add_action(actor: Actor, *, meeting_id: uuid.UUID, command: ActionCommand) -
     if command.due_on < meeting.held_on:
         raise Refused("due_on", "The due date must be on or after the meeting date")
     action = MeetingAction(
-        id=uuid.uuid4(),
+        id=action_id,
         meeting_id=meeting.id,
         minutes_version=latest.number,
         subject_id=meeting.subject_id,
@@ -79,7 +89,7 @@ def meeting_heading(actor: Actor, *, meeting_id: uuid.UUID) -> SubjectHeading:
     """The subject's name for the "add an action" page; a consultation by the co-ordinator."""
     meeting = repository.find_meeting(meeting_id)
     if meeting is None:
-        gate.deny_unknown(actor, Permission.MEETING_WRITE)
+        gate.deny_unknown(actor, Permission.MEETING_WRITE, record_id=meeting_id)
     gate.authorize(actor, Permission.MEETING_WRITE, meeting_target(meeting), purpose=Purpose.VIEW)
     subject = repository.find_subject(meeting.subject_id)
     name = subject.display_name if subject else ""
@@ -104,6 +114,8 @@ class OurActionRow:
     status: str
     overdue: bool
     marking: str
+    #: The subject is the actor's agency's (its meetings page may be linked).
+    our_subject: bool = False
 
 
 @dataclass(frozen=True)
@@ -124,7 +136,7 @@ def list_our_actions(actor: Actor, *, filters: ActionFilter, page: int = 1) -> O
     """One page of "Our actions" (see the module docstring); one event per subject shown."""
     owner_view = policy.allows(actor.roles, Permission.MEETING_WRITE)
     now = db_now()
-    today = now.date()
+    today = rules.uk_day(now)
     candidates, total = repository.list_actions(
         actor.agency_id,
         actor.user_id,
@@ -165,6 +177,7 @@ def list_our_actions(actor: Actor, *, filters: ActionFilter, page: int = 1) -> O
             status=r.status,
             overdue=rules.is_overdue(r.status, r.due_on, today),
             marking=Marking.from_json(r.marking).banner,
+            our_subject=r.owning_agency_id == actor.agency_id,
         )
         for r in candidates
         if r.subject_id in allowed
@@ -198,6 +211,8 @@ class UpdateLine:
     author: str
     agency: str
     created_at: datetime
+    #: The UK day it was recorded on (what the page shows).
+    created_on: date
 
 
 @dataclass(frozen=True)
@@ -250,7 +265,13 @@ def _find(actor: Actor, action_id: uuid.UUID, *, lock: bool) -> tuple[MeetingAct
 
 
 def _refuse(actor: Actor, action: MeetingAction, reason: str, permission: Permission) -> None:
-    raise AccessDenied(reason, actor=actor, permission=permission, subject_id=action.subject_id)
+    raise AccessDenied(
+        reason,
+        actor=actor,
+        permission=permission,
+        subject_id=action.subject_id,
+        record_id=action.id,
+    )
 
 
 def view_action(actor: Actor, *, action_id: uuid.UUID) -> ActionPage:
@@ -310,7 +331,7 @@ def _page(actor: Actor, action: MeetingAction, meeting: Meeting) -> ActionPage:
         owner_person=action.owner_person,
         due_on=action.due_on,
         status=action.status,
-        overdue=rules.is_overdue(action.status, action.due_on, db_now().date()),
+        overdue=rules.is_overdue(action.status, action.due_on, rules.uk_day(db_now())),
         updates=tuple(
             UpdateLine(
                 status_from=u.status_from,
@@ -319,6 +340,7 @@ def _page(actor: Actor, action: MeetingAction, meeting: Meeting) -> ActionPage:
                 author=people.get(u.author_id, ""),
                 agency=names.get(u.author_agency_id, ""),
                 created_at=u.created_at,
+                created_on=rules.uk_day(u.created_at),
             )
             for u in updates
         ),

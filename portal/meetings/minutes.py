@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Final
 
 from portal.access import gate, grant_changes
@@ -26,6 +26,7 @@ from portal.access.gate import Purpose
 from portal.access.grant_changes import GrantChange
 from portal.access.models import AccessGrant, GrantStatus, ScopeKind, ViewProfile
 from portal.access.permissions import Permission
+from portal.agencies.models import Agency
 from portal.core.actor import Actor
 from portal.core.clock import db_now
 from portal.core.markings import Marking
@@ -51,6 +52,7 @@ from portal.meetings.service import (
 
 #: The longest a distribution grant may run (as any grant).
 MAX_GRANT: Final = timedelta(days=366)
+NOT_APPROVED: Final = "Only minutes the chair has approved can be distributed"
 
 
 def approve_minutes(actor: Actor, *, meeting_id: uuid.UUID) -> None:
@@ -107,11 +109,14 @@ class DistributionPage:
 def distribution_for(actor: Actor, *, meeting_id: uuid.UUID) -> DistributionPage:
     """Who the approved minutes go to: one consultation by the co-ordinator.
 
-    :raises Refused: when the minutes are not approved and waiting to be distributed.
+    :raises Refused: when the minutes are not approved and waiting to be distributed (a
+        draft, or minutes distributed already); the consultation rolls back with it.
     """
     meeting = find_meeting(actor, meeting_id, Permission.MEETING_WRITE, lock=False)
     gate.authorize(actor, Permission.MEETING_WRITE, meeting_target(meeting), purpose=Purpose.VIEW)
     versions = repository.versions(meeting.id)
+    if versions[-1].status != MinutesStatus.CHAIR_APPROVED.value:
+        raise Refused("submit", NOT_APPROVED)
     now = db_now()
     owners = repository.action_owner_agencies(meeting.id, up_to_version=versions[-1].number)
     listed = _recipient_ids(meeting, now, owners)
@@ -173,9 +178,10 @@ def _expiry_day(meeting: Meeting) -> date | None:
 def distribute_minutes(
     actor: Actor, *, meeting_id: uuid.UUID, command: DistributeCommand
 ) -> list[uuid.UUID]:
-    """Distribute the approved minutes: one ``DISCLOSURE`` event naming the recipients, and for
-    each agency sent to a grant (one ``GRANT_CHANGED`` event each) ending the day after the
-    next review date plus the grace period. Agencies on the list the chair left off get
+    """Distribute the approved minutes: one ``DISCLOSURE`` event per DP condition used, under
+    CJA 2003 s.325 and that condition, naming the agencies sent under it, and for each agency
+    sent to a grant (one ``GRANT_CHANGED`` event each) ending at the start of the UK day after
+    the next review date plus the grace period. Agencies on the list the chair left off get
     nothing, and are recorded against the version with the chair's reason. Returns the grant
     ids.
 
@@ -200,15 +206,9 @@ def distribute_minutes(
     if command.extra_agency_id is not None and command.extra_condition is not None:
         wanted[command.extra_agency_id] = command.extra_condition
     agencies = repository.agencies(set(wanted))
-    gate.authorize(
-        actor,
-        Permission.MEETING_WRITE,
-        meeting_target(meeting),
-        purpose=Purpose.EXPORT,
-        recipients=tuple(agencies[a].name for a in wanted if a in agencies) or ("(nobody)",),
-    )
+    _authorize_disclosures(actor, meeting, version, wanted, agencies)
     if version is None or version.status != MinutesStatus.CHAIR_APPROVED.value:
-        raise Refused("submit", "Only minutes the chair has approved can be distributed")
+        raise Refused("submit", NOT_APPROVED)
     if unanswered:
         raise Refused("submit", "The distribution list has changed: check it and send again")
     extra = command.extra_agency_id
@@ -240,7 +240,7 @@ def distribute_minutes(
     expires_on = _expiry_day(meeting)
     if expires_on is None:
         raise Refused("submit", "Enter the next review date before distribution")
-    expires_at = datetime.combine(expires_on + timedelta(days=1), time.min, tzinfo=UTC)
+    expires_at = rules.access_ends_at(expires_on)
     if expires_at <= now or expires_at - now > MAX_GRANT:
         raise Refused(
             "submit",
@@ -277,6 +277,55 @@ def distribute_minutes(
     return grants
 
 
+def _authorize_disclosures(
+    actor: Actor,
+    meeting: Meeting,
+    version: MinutesVersion | None,
+    wanted: dict[uuid.UUID, str],
+    agencies: dict[uuid.UUID, Agency],
+) -> None:
+    """One ``DISCLOSURE`` per DP condition the minutes go out under, naming the agencies sent
+    under it, with the basis they are sent under (CJA 2003 s.325 and that condition), not the
+    owner's policing purpose: each recipient's basis is logged as its grant records it. The
+    first call decides access before any answer is judged; a refusal afterwards rolls every
+    event back. With nobody to send to, one call still decides access (and the request is
+    refused after it)."""
+    groups: dict[str, list[str]] = {}
+    for agency_id, code in wanted.items():
+        if agency_id in agencies:
+            groups.setdefault(code, []).append(agencies[agency_id].name)
+    target = meeting_target(meeting)
+    if not groups:
+        gate.authorize(
+            actor,
+            Permission.MEETING_WRITE,
+            target,
+            purpose=Purpose.EXPORT,
+            recipients=("(nobody)",),
+        )
+        return
+    justification = _justification(meeting, version) if version is not None else None
+    for code, names in groups.items():
+        gate.authorize(
+            actor,
+            Permission.MEETING_WRITE,
+            target,
+            purpose=Purpose.EXPORT,
+            recipients=tuple(names),
+            basis=(rules.DISTRIBUTION_GATEWAY, code),
+            justification=justification,
+        )
+
+
+def _justification(meeting: Meeting, version: MinutesVersion) -> str:
+    """Why the minutes go out (the distribution's grants and disclosures say the same): it
+    names the meeting and the minutes version sent."""
+    return (
+        f"MAPPA meeting {meeting.sequence} minutes (version {version.number}) distributed "
+        "to a duty-to-co-operate agency for joint risk management"
+    )
+
+
 def _grant(
     actor: Actor,
     meeting: Meeting,
@@ -288,10 +337,7 @@ def _grant(
     outside_list: bool,
     consent: str | None,
 ) -> uuid.UUID:
-    justification = (
-        f"MAPPA meeting {meeting.sequence} minutes (version {version.number}) distributed "
-        "to a duty-to-co-operate agency for joint risk management"
-    )
+    justification = _justification(meeting, version)
     grant = AccessGrant(
         id=uuid.uuid4(),
         owner_agency_id=meeting.owner_agency_id,

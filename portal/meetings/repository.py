@@ -287,17 +287,20 @@ def _shared_with(agency_id: uuid.UUID, user_id: uuid.UUID, now: datetime) -> Col
 def _visible(
     *, agency_id: uuid.UUID, user_id: uuid.UUID, owner_view: bool, now: datetime
 ) -> ColumnElement[bool]:
-    """Which actions a list may hold: for the owning agency's co-ordinators every action of
-    their meetings; for anyone else their agency's actions on subjects shared with it now.
-    The gate decides again on every subject shown."""
+    """Which actions a list may hold, one union for everyone: the agency's own actions on
+    meetings the agency owns (its staff open those as the owner); the agency's actions from
+    minutes sent to it, on subjects shared with it now; and, for those who hold meetings
+    (``owner_view``: the co-ordinators), every action of the agency's meetings. A co-ordinator
+    in one agency follows its actions from another's meetings as any partner does. The gate
+    decides again on every subject shown."""
+    ours = MeetingAction.owner_agency_id == agency_id
+    reach = [
+        and_(ours, Meeting.owner_agency_id == agency_id),
+        and_(ours, _received(agency_id), _shared_with(agency_id, user_id, now)),
+    ]
     if owner_view:
-        return and_(Meeting.owner_agency_id == agency_id, _not_barred(user_id))
-    return and_(
-        MeetingAction.owner_agency_id == agency_id,
-        _received(agency_id),
-        _shared_with(agency_id, user_id, now),
-        _not_barred(user_id),
-    )
+        reach.append(Meeting.owner_agency_id == agency_id)
+    return and_(or_(*reach), _not_barred(user_id))
 
 
 def _received(agency_id: uuid.UUID) -> ColumnElement[bool]:

@@ -144,6 +144,8 @@ class AttendeeEntry:
     name: str
     role: str
     attendance: str
+    #: The form row it was entered in (blank rows are dropped, so not its position).
+    row: int = 1
 
 
 @dataclass(frozen=True)
@@ -251,6 +253,7 @@ class MeetingSchema(InputSchema):
                 name=data[f"attendee_{i}_name"],
                 role=data[f"attendee_{i}_role"],
                 attendance=data.get(f"attendee_{i}_attendance") or "PRESENT",
+                row=i,
             )
             for i in range(1, ATTENDEE_ROWS + 1)
             if data.get(f"attendee_{i}_agency")

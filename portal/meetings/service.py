@@ -74,10 +74,16 @@ def minutes_marking(owner: uuid.UUID) -> Marking:
 
 
 def meeting_target(meeting: Meeting) -> Target:
+    """The meeting as the gate sees it: its subject, and the meeting itself as the record the
+    event names (so the access log says which minutes were read, changed or sent). The
+    meeting's owner is its record owner: the decision is the subject's, as before (only the
+    owning agency writes; a record-scope grant names a shared record, never a meeting)."""
     return Target(
         subject_id=meeting.subject_id,
         owning_agency_id=meeting.owner_agency_id,
         marking=Marking.from_json(meeting.marking),
+        record_id=meeting.id,
+        record_owner_agency_id=meeting.owner_agency_id,
     )
 
 
@@ -93,7 +99,7 @@ def find_meeting(
 ) -> Meeting:
     meeting = (repository.lock_meeting if lock else repository.find_meeting)(meeting_id)
     if meeting is None:
-        gate.deny_unknown(actor, permission)
+        gate.deny_unknown(actor, permission, record_id=meeting_id)
     return meeting
 
 
@@ -140,17 +146,22 @@ def create_meeting(actor: Actor, *, subject_id: uuid.UUID, command: MeetingComma
     """
     subject = _subject(actor, subject_id, Permission.MEETING_WRITE)
     marking = minutes_marking(subject.owning_agency_id)
-    target = Target(subject.id, subject.owning_agency_id, marking)
+    meeting_id = uuid.uuid4()
+    # The COLLECTION names the meeting it creates.
+    target = Target(
+        subject.id, subject.owning_agency_id, marking, meeting_id, subject.owning_agency_id
+    )
     gate.authorize(actor, Permission.MEETING_WRITE, target, purpose=Purpose.CREATE)
     sequence = repository.next_sequence(subject.id)
     if command.kind == "INITIAL" and sequence > 1:
         raise Refused("kind", "This subject has had a meeting already: select review meeting")
     if command.kind == "REVIEW" and sequence == 1:
         raise Refused("kind", "This is the subject’s first meeting: select initial meeting")
+    _check_held_on(command)
     _check_agencies(command)
     now = db_now()
     meeting = Meeting(
-        id=uuid.uuid4(),
+        id=meeting_id,
         subject_id=subject.id,
         owner_agency_id=subject.owning_agency_id,
         sequence=sequence,
@@ -218,10 +229,18 @@ def edit_meeting(actor: Actor, *, meeting_id: uuid.UUID, command: MeetingCommand
         raise RecordChangedMeanwhile(record_version(meeting))
     if command.kind != meeting.kind:
         raise Refused("kind", "A meeting cannot change from initial to review or back")
+    _check_held_on(command)
     _check_agencies(command)
     _apply(meeting, command)
     meeting.updated_at = db_now()
     repository.flush()
+
+
+def _check_held_on(command: MeetingCommand) -> None:
+    """Minutes record a meeting that has taken place: on the UK day of the database clock at
+    the latest."""
+    if command.held_on > rules.uk_day(db_now()):
+        raise Refused("held_on", "The date of the meeting must be today or in the past")
 
 
 def _check_agencies(command: MeetingCommand) -> None:
@@ -234,9 +253,10 @@ def _check_agencies(command: MeetingCommand) -> None:
         raise Refused("chair_agency_id", "Select the chair’s agency from the list")
     if command.lead_agency_id is not None and command.lead_agency_id not in known:
         raise Refused("lead_agency_id", "Select the lead agency from the list")
-    for index, attendee in enumerate(command.attendees, start=1):
+    for attendee in command.attendees:
         if attendee.agency_id not in known:
-            raise Refused(f"attendee_{index}_agency", "Select the agency from the list")
+            # The row the agency was entered in, blank rows before it counted.
+            raise Refused(f"attendee_{attendee.row}_agency", "Select the agency from the list")
 
 
 def _apply(meeting: Meeting, command: MeetingCommand) -> None:
@@ -412,7 +432,7 @@ def view_meeting(actor: Actor, *, meeting_id: uuid.UUID, number: int | None = No
     else:
         record = record_of(meeting, names_for(meeting))
     names = {a.id: a.name for a in repository.agencies().values()}
-    today = db_now().date()
+    today = rules.uk_day(db_now())
     # A version lists the actions raised up to it: a partner reading version 1 never sees one
     # raised in the draft of version 2, and the chair reading version 1 sees it as sent.
     lines = [
@@ -478,6 +498,7 @@ def _refuse(actor: Actor, meeting: Meeting, grant_id: uuid.UUID | None, reason: 
         actor=actor,
         permission=Permission.SUBJECT_READ,
         subject_id=meeting.subject_id,
+        record_id=meeting.id,
         grant_id=grant_id,
     )
 

@@ -16,7 +16,7 @@ from portal.access.decorators import requires
 from portal.access.gate import AccessDenied, AcknowledgementRequired
 from portal.access.permissions import Permission
 from portal.core.actor import current_actor
-from portal.core.error_summary import form_status
+from portal.core.error_summary import flash_problem, form_status
 from portal.core.inputs import is_ascii_number
 from portal.core.once import AlreadySent, saved_once, saving_once
 from portal.db.transaction import transaction
@@ -191,12 +191,19 @@ def distribute_minutes(meeting_id: uuid.UUID) -> ResponseReturnValue:
             return redirect(url_for("meetings.show_meeting", meeting_id=meeting_id))
     # The list is consulted only for a page that is shown: minutes that go out are their
     # DISCLOSURE and grant events, with no consultation of a page nobody saw.
-    with transaction():
-        plan = minutes.distribution_for(current_actor(), meeting_id=meeting_id)
-        form = distribute_form(plan.recipients, plan.others)
-        for field, message in problems:
-            add_error(form, field, message)
-        page = render_template("meetings/distribute.html", form=form, plan=plan)
+    try:
+        with transaction():
+            plan = minutes.distribution_for(current_actor(), meeting_id=meeting_id)
+            form = distribute_form(plan.recipients, plan.others)
+            for field, message in problems:
+                add_error(form, field, message)
+            page = render_template("meetings/distribute.html", form=form, plan=plan)
+    except service.Refused as refused:
+        # Minutes not waiting to be distributed: no form to offer. The refusal is shown on the
+        # minutes, against their status.
+        for _, message in refused.problems:
+            flash_problem(message, about="minutes-status")
+        return redirect(url_for("meetings.show_meeting", meeting_id=meeting_id))
     return page, form_status(form)
 
 

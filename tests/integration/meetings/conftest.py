@@ -18,6 +18,7 @@ from portal.core.identity import Role
 from portal.db.transaction import transaction
 from portal.extensions import db
 from portal.meetings.models import MeetingAction, MinutesVersion
+from portal.meetings.rules import uk_day
 from tests.integration.subjects.sharing import World
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
@@ -51,8 +52,9 @@ class MeetingWorld(World):
             probation.is_competent_authority = True
 
     def today(self) -> date:
+        """The UK day of the database clock (the day the meeting pages count in)."""
         with self.app.app_context():
-            return db_now().date()
+            return uk_day(db_now())
 
     def meeting_form(self, **changes: Any) -> dict[str, Any]:
         today = self.today()
