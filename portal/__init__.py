@@ -20,6 +20,7 @@ from portal.core import headers
 from portal.core.clock import DatabaseClock
 from portal.core.error_summary import error_summary
 from portal.core.templating import PortalEnvironment, uk_date
+from portal.core.uk_time import uk_time
 from portal.db.transaction import configure_engine, run_again_if_stale
 from portal.extensions import csrf, db, login_manager, migrate
 
@@ -84,6 +85,7 @@ def _configure(app: Flask, settings: Settings) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["uk_date"] = uk_date
+    app.jinja_env.filters["uk_time"] = uk_time
 
 
 def _engine_options(url: str) -> dict[str, object]:

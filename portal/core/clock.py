@@ -9,12 +9,13 @@ on, the one Python reads, so there it is read without a statement. Tests install
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol, cast
 
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy import text
 
+from portal.core.uk_time import uk_day
 from portal.extensions import db
 
 #: Where the session keeps the database time it last read, with the transaction it was read in.
@@ -77,3 +78,9 @@ def current_clock() -> Clock:
 def db_now() -> datetime:
     """The time that decides validity: the database clock (or the test's shifted clock)."""
     return current_clock().now()
+
+
+def uk_today() -> date:
+    """Today in the UK on the database clock; the machine's clock outside the portal (a form
+    built with no application, as in a unit test)."""
+    return uk_day(db_now() if has_app_context() else datetime.now(UTC))

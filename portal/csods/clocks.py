@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Final
-from zoneinfo import ZoneInfo
 
+from portal.core.uk_time import UK, uk_day
 from portal.csods.stages import Outcome, Stage
 
 
@@ -49,8 +49,6 @@ PHASE_OF: Final = {
     Stage.RISK_ASSESSMENT: Phase.RISK_ASSESSMENT,
 }
 
-#: The calendar the day targets count in (and whose date "today" is).
-UK: Final = ZoneInfo("Europe/London")
 DAY: Final = timedelta(days=1)
 #: The last representable instant before midnight (times are kept to the microsecond).
 _TICK: Final = timedelta(microseconds=1)
@@ -112,11 +110,6 @@ class Measure:
         return self.limit - self.elapsed
 
 
-def uk_date(moment: datetime) -> date:
-    """The UK calendar date of ``moment``."""
-    return moment.astimezone(UK).date()
-
-
 def end_of_uk_day(day: date) -> datetime:
     """The last instant of ``day`` in the UK (23:59:59.999999 local), in UTC."""
     midnight = datetime.combine(day + DAY, time(0), tzinfo=UK)
@@ -127,7 +120,7 @@ def calendar_allowance(start: datetime, target: timedelta) -> timedelta:
     """From ``start`` to the end of the UK day ``target`` days after ``start``'s UK date (a
     part day counts as a whole one)."""
     days = math.ceil(target / DAY)
-    return end_of_uk_day(uk_date(start) + timedelta(days=days)) - start
+    return end_of_uk_day(uk_day(start) + timedelta(days=days)) - start
 
 
 def age_on(born: date, day: date) -> int:

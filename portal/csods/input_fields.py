@@ -5,15 +5,13 @@ shows (see :class:`portal.subjects.schemas.InputSchema` for blank fields and unk
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, Final
 
-from flask import has_app_context
 from marshmallow import ValidationError, fields, validate
 
-from portal.core.clock import db_now
+from portal.core.clock import uk_today
 from portal.core.inputs import date_from_parts, text_field
-from portal.csods.clocks import uk_date
 
 SHORT: Final = 200
 LONG: Final = 5000
@@ -50,12 +48,6 @@ def date_field(what: str, *, required: bool = True) -> fields.List[Any]:
 
 def _check_date(parts: list[str], what: str) -> None:
     parse_date(parts, what)
-
-
-def uk_today() -> date:
-    """Today's date in the UK, where the officers are, on the database clock (the portal's
-    clock for everything that decides validity); the machine's clock outside the portal."""
-    return uk_date(db_now() if has_app_context() else datetime.now(UTC))
 
 
 def parse_date(parts: list[str], what: str) -> date:

@@ -20,7 +20,8 @@ from portal.access.gate import Purpose
 from portal.access.permissions import Permission
 from portal.core.actor import Actor
 from portal.core.clock import db_now
-from portal.csods import clocks, repository
+from portal.core.uk_time import uk_day
+from portal.csods import repository
 from portal.csods.models import (
     CsodsAgencyCheck,
     CsodsApplication,
@@ -317,7 +318,7 @@ def _check_dates(decision: CsodsDecision, command: DeliveryCommand) -> None:
 
     :raises Refused: on the date that is wrong.
     """
-    approved_on = clocks.uk_date(decision.approved_at) if decision.approved_at else None
+    approved_on = uk_day(decision.approved_at) if decision.approved_at else None
     when = f"({approved_on.day} {approved_on:%B %Y})" if approved_on else ""
     if approved_on is not None and command.delivered_on < approved_on:
         raise Refused("delivered_on", f"The date cannot be before the decision was approved {when}")

@@ -23,10 +23,10 @@ from portal.access.decorators import requires
 from portal.access.gate import AccessDenied
 from portal.access.permissions import Permission
 from portal.core.actor import current_actor
+from portal.core.clock import uk_today
 from portal.core.error_summary import form_status
 from portal.core.once import AlreadySent, saved_once, saving_once
 from portal.csods import application_schemas, cases, forms, schemas, service, steps
-from portal.csods.input_fields import uk_today
 from portal.csods.stages import Transition, allowed
 from portal.db.transaction import transaction
 from portal.subjects.views import refusal_page

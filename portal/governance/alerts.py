@@ -24,7 +24,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import and_, func, select
@@ -40,12 +39,12 @@ from portal.audit.recorder import record
 from portal.core.actor import Actor
 from portal.core.clock import db_now
 from portal.core.inputs import has_control_characters
+from portal.core.uk_time import UK
 from portal.extensions import db
 from portal.governance import directory
 from portal.governance.models import Alert, AlertDisposition, AlertRule, AlertScan, Disposition
 from portal.governance.service import require
 
-UK = ZoneInfo("Europe/London")
 SCAN_BATCH = 5000
 MIN_NOTES = 10
 _PROCESSING = sorted(t.value for t in PROCESSING_TYPES)

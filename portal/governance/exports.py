@@ -22,7 +22,6 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -34,12 +33,12 @@ from portal.audit.models import AuditEventRow
 from portal.audit.recorder import record
 from portal.core.actor import Actor
 from portal.core.clock import db_now
+from portal.core.uk_time import UK
 from portal.extensions import db
 from portal.governance.search import MAX_PAGE_SIZE, LogFilters, LogRow, conditions, search
 from portal.governance.service import require
 
 EXPORT_MARKING = "OFFICIAL-SENSITIVE"
-UK = ZoneInfo("Europe/London")
 #: The most events one export holds (an inquiry asking for more narrows the filters).
 EXPORT_LIMIT = 10_000
 FORMATS = ("csv", "json")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -31,10 +30,10 @@ from portal.core import lawful_basis
 from portal.core.filters import FilterForm
 from portal.core.inputs import has_control_characters
 from portal.core.period import FIRST, LAST, PeriodChecks, typed_day
+from portal.core.uk_time import uk_day_start
 from portal.core.widgets import SubmitButton
 from portal.governance.search import BadCursor, Cursor, LogFilters
 
-UK = ZoneInfo("Europe/London")
 _ANY = SelectChoice("", "Any")
 
 
@@ -48,11 +47,6 @@ def _uuid_or_none(value: str | None, label: str) -> uuid.UUID | None:
         raise ValidationError(
             f"Enter {label} as shown in the log (32 letters and digits)"
         ) from None
-
-
-def uk_day_start(day: date) -> datetime:
-    """Midnight at the start of ``day`` in the UK (GMT or BST)."""
-    return datetime(day.year, day.month, day.day, tzinfo=UK)
 
 
 class SearchForm(PeriodChecks, FilterForm):

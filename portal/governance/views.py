@@ -9,7 +9,6 @@ renders inside it, and returns after the commit of its ``LOG_READ`` event.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -24,7 +23,6 @@ from portal.core.error_summary import form_status
 from portal.db.transaction import transaction
 from portal.governance import alerts, breakglass, exports, integrity, reach, service
 from portal.governance.forms import (
-    UK,
     BreakGlassForm,
     DispositionForm,
     ExportForm,
@@ -50,12 +48,6 @@ SEARCH_FIELDS = (
     "date_from",
     "date_to",
 )
-
-
-@bp.app_template_filter("uk_time")
-def uk_time(moment: datetime) -> str:
-    """A time as UK people read it: ``23 Nov 2026 14:05:09 GMT``."""
-    return moment.astimezone(UK).strftime("%d %b %Y %H:%M:%S %Z")
 
 
 def _search_args() -> dict[str, str]:

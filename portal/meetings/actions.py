@@ -24,6 +24,7 @@ from portal.access.permissions import Permission
 from portal.core.actor import Actor
 from portal.core.clock import db_now
 from portal.core.markings import Marking, combine
+from portal.core.uk_time import uk_day
 from portal.core.versions import saved_version
 from portal.meetings import repository, rules
 from portal.meetings.models import ActionUpdate, Meeting, MeetingAction, MinutesStatus
@@ -136,7 +137,7 @@ def list_our_actions(actor: Actor, *, filters: ActionFilter, page: int = 1) -> O
     """One page of "Our actions" (see the module docstring); one event per subject shown."""
     owner_view = policy.allows(actor.roles, Permission.MEETING_WRITE)
     now = db_now()
-    today = rules.uk_day(now)
+    today = uk_day(now)
     candidates, total = repository.list_actions(
         actor.agency_id,
         actor.user_id,
@@ -331,7 +332,7 @@ def _page(actor: Actor, action: MeetingAction, meeting: Meeting) -> ActionPage:
         owner_person=action.owner_person,
         due_on=action.due_on,
         status=action.status,
-        overdue=rules.is_overdue(action.status, action.due_on, rules.uk_day(db_now())),
+        overdue=rules.is_overdue(action.status, action.due_on, uk_day(db_now())),
         updates=tuple(
             UpdateLine(
                 status_from=u.status_from,
@@ -340,7 +341,7 @@ def _page(actor: Actor, action: MeetingAction, meeting: Meeting) -> ActionPage:
                 author=people.get(u.author_id, ""),
                 agency=names.get(u.author_agency_id, ""),
                 created_at=u.created_at,
-                created_on=rules.uk_day(u.created_at),
+                created_on=uk_day(u.created_at),
             )
             for u in updates
         ),

@@ -8,11 +8,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Final
-from zoneinfo import ZoneInfo
 
 from portal.core import lawful_basis
+from portal.core.uk_time import uk_day_start
 
 #: The legal gateway every distribution grant records (CJA 2003 s.325 duty to co-operate).
 DISTRIBUTION_GATEWAY: Final = "GW-CJA03-S325"
@@ -54,21 +54,6 @@ NEEDS_NOTE: Final = "Enter an update"
 NOT_ALLOWED_MOVE: Final = "Select a status this action can move to"
 
 
-#: The calendar meeting days, due dates and access end days are in (GMT or BST).
-UK: Final = ZoneInfo("Europe/London")
-
-
-def uk_day(moment: datetime) -> date:
-    """The UK calendar day of ``moment`` (the database clock's "today" for a meeting): in
-    summer the UK day starts an hour before the UTC one."""
-    return moment.astimezone(UK).date()
-
-
-def uk_day_start(day: date) -> datetime:
-    """Midnight at the start of ``day`` in the UK (GMT or BST), in UTC."""
-    return datetime.combine(day, time.min, tzinfo=UK).astimezone(UTC)
-
-
 def access_ends_at(last_day: date) -> datetime:
     """Access that lasts to the end of the UK day ``last_day`` ends at the start of the next."""
     return uk_day_start(last_day + timedelta(days=1))
@@ -76,7 +61,7 @@ def access_ends_at(last_day: date) -> datetime:
 
 def is_overdue(status: str, due_on: date, today: date) -> bool:
     """Overdue: still open or in progress after its due date (``today``: the UK day of the
-    database clock, :func:`uk_day`)."""
+    database clock, :func:`portal.core.uk_time.uk_day`)."""
     return status in UNFINISHED and today > due_on
 
 

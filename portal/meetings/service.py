@@ -29,6 +29,7 @@ from portal.access.permissions import Permission
 from portal.core.actor import Actor
 from portal.core.clock import db_now
 from portal.core.markings import Descriptor, Marking
+from portal.core.uk_time import uk_day
 from portal.core.versions import saved_version
 from portal.meetings import repository, rules
 from portal.meetings.models import (
@@ -239,7 +240,7 @@ def edit_meeting(actor: Actor, *, meeting_id: uuid.UUID, command: MeetingCommand
 def _check_held_on(command: MeetingCommand) -> None:
     """Minutes record a meeting that has taken place: on the UK day of the database clock at
     the latest."""
-    if command.held_on > rules.uk_day(db_now()):
+    if command.held_on > uk_day(db_now()):
         raise Refused("held_on", "The date of the meeting must be today or in the past")
 
 
@@ -432,7 +433,7 @@ def view_meeting(actor: Actor, *, meeting_id: uuid.UUID, number: int | None = No
     else:
         record = record_of(meeting, names_for(meeting))
     names = {a.id: a.name for a in repository.agencies().values()}
-    today = rules.uk_day(db_now())
+    today = uk_day(db_now())
     # A version lists the actions raised up to it: a partner reading version 1 never sees one
     # raised in the draft of version 2, and the chair reading version 1 sees it as sent.
     lines = [

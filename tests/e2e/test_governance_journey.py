@@ -19,10 +19,10 @@ from portal.audit.recorder import record
 from portal.core.actor import Actor
 from portal.core.clock import ShiftedClock
 from portal.core.identity import Clearance, Role
+from portal.core.uk_time import UK
 from portal.db.transaction import transaction
 from portal.extensions import db
 from portal.governance import integrity
-from portal.governance.forms import UK
 from tests.e2e.test_sharing_journey import Tab
 from tests.integration.subjects.sharing import World
 

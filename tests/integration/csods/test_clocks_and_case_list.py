@@ -14,9 +14,10 @@ from flask import Flask
 
 from portal.core.actor import Actor
 from portal.core.clock import ShiftedClock, db_now
+from portal.core.uk_time import uk_day
 from portal.csods import cases, service, steps
 from portal.csods.application_schemas import ApplicationCommand, ChildCommand
-from portal.csods.clocks import end_of_uk_day, uk_date
+from portal.csods.clocks import end_of_uk_day
 from portal.csods.schemas import (
     DecisionCommand,
     DeliveryCommand,
@@ -70,7 +71,7 @@ class Desk:
     def record(self, urn: str) -> uuid.UUID:
         """Record an application received today (UK date on the test's clock)."""
         with self.app.app_context():
-            today = uk_date(db_now())
+            today = uk_day(db_now())
         result: uuid.UUID = self.run(service.record_application, command=_command(urn, today))
         return result
 
@@ -94,7 +95,7 @@ def _breach_instant(desk: Desk, application_id: uuid.UUID, target: timedelta) ->
     start = desk.view(application_id).application.phase_started_at
     limit = target
     if target >= timedelta(days=2):  # a day target: the end of the last UK calendar day
-        limit = end_of_uk_day(uk_date(start) + target) - start
+        limit = end_of_uk_day(uk_day(start) + target) - start
     desk.move_to(start + limit - SECOND)
     before = desk.view(application_id).clocks
     assert before.stage is not None
@@ -256,7 +257,7 @@ def test_outcome_counts_for_a_date_range(desk: Desk, world: CsodsWorld, app: Fla
     with app.app_context(), transaction():
         steps.approve_decision(supervisor, application_id=second, command=NOTE)
     with app.app_context():
-        today = uk_date(db_now())
+        today = uk_day(db_now())
     told = DeliveryCommand(today, "LETTER", False, None, None)
     desk.run(steps.inform_applicant, application_id=second, command=told)
     desk.run(steps.close_application, application_id=second, command=NOTE)

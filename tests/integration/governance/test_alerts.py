@@ -17,10 +17,10 @@ from portal.audit.recorder import record
 from portal.core.actor import Actor
 from portal.core.clock import ShiftedClock, db_now
 from portal.core.identity import Clearance, Role
+from portal.core.uk_time import UK
 from portal.db.transaction import transaction
 from portal.extensions import db
 from portal.governance import alerts
-from portal.governance.forms import UK
 from portal.governance.models import Alert, AlertDisposition
 from tests.helpers import csrf_token
 from tests.integration.governance.conftest import IgWorld, events_of

@@ -15,10 +15,10 @@ from sqlalchemy import select
 from portal.agencies.models import Agency
 from portal.core.clock import db_now
 from portal.core.identity import Role
+from portal.core.uk_time import uk_day
 from portal.db.transaction import transaction
 from portal.extensions import db
 from portal.meetings.models import MeetingAction, MinutesVersion
-from portal.meetings.rules import uk_day
 from tests.integration.subjects.sharing import World
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')

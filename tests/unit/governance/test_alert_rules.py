@@ -6,13 +6,13 @@ from datetime import UTC, datetime, time
 
 import pytest
 
+from portal.core.uk_time import UK
 from portal.governance.alerts import (
     WorkingHours,
     outside_working_hours,
     repeated_refusals,
     too_many_subjects,
 )
-from portal.governance.forms import UK
 
 
 def uk(*parts: int) -> datetime:
