@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -250,23 +251,50 @@ def _authentic_checkpoints(
     return union, None
 
 
+@dataclass(frozen=True)
+class Vouched:
+    """What the stored verifications vouch for: the newest checkpoint an intact run stored
+    after the last run that found a problem reached (and when that run was stored), and when
+    that problem run was stored. Runs are taken in the order they were stored (``seq``),
+    which no inserter chooses, so no result can be placed after the real ones."""
+
+    checkpoint_seq: int | None
+    verified_at: datetime | None
+    problem_at: datetime | None
+
+
+def vouched(executor: Connection | Session) -> Vouched:
+    """See :class:`Vouched`: the checkpoint the verifier resumes from, and the IG panel shows.
+
+    Never simply the newest row of ``audit_checkpoint``: the web role can insert there, and
+    nothing has checked a row's signature until a verification has."""
+    v = AuditVerification
+    problem = executor.execute(
+        select(v.seq, v.verified_at).where(v.intact.is_(False)).order_by(v.seq.desc()).limit(1)
+    ).one_or_none()
+    reached = executor.execute(
+        select(v.checkpoint_seq, v.verified_at)
+        .where(
+            v.intact.is_(True),
+            v.checkpoint_seq.is_not(None),
+            v.seq > (problem[0] if problem else 0),
+        )
+        .order_by(v.checkpoint_seq.desc(), v.seq.desc())
+        .limit(1)
+    ).one_or_none()
+    return Vouched(
+        checkpoint_seq=int(reached[0]) if reached and reached[0] is not None else None,
+        verified_at=reached[1] if reached else None,
+        problem_at=problem[1] if problem else None,
+    )
+
+
 def _resume_point(
     connection: Connection, checkpoints: Sequence[SignedCheckpoint]
 ) -> tuple[Anchor, Problem | None]:
-    """The newest checkpoint reached by an intact run stored after the last run that found a
-    problem, or genesis if none was: once a problem is found, runs look for it from genesis
-    until one finds none. Runs are taken in the order they were stored (``seq``), which no
-    inserter chooses, so no result can be placed after the real ones."""
-    last_problem = (
-        select(func.coalesce(func.max(AuditVerification.seq), 0))
-        .where(AuditVerification.intact.is_(False))
-        .scalar_subquery()
-    )
-    reached = connection.execute(
-        select(func.max(AuditVerification.checkpoint_seq)).where(
-            AuditVerification.intact.is_(True), AuditVerification.seq > last_problem
-        )
-    ).scalar_one_or_none()
+    """The checkpoint the stored runs vouch for (:func:`vouched`), or genesis if none: once a
+    problem is found, runs look for it from genesis until one finds none."""
+    reached = vouched(connection).checkpoint_seq
     if reached is None:
         return GENESIS, None
     for checkpoint in checkpoints:

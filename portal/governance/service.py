@@ -20,8 +20,9 @@ from portal.access import policy
 from portal.access.gate import AccessDenied
 from portal.access.permissions import Permission
 from portal.audit import events
-from portal.audit.models import AuditEventRow, AuditVerification
+from portal.audit.models import AuditEventRow
 from portal.audit.recorder import record
+from portal.audit.verify import vouched
 from portal.core.actor import Actor
 from portal.extensions import db
 from portal.governance import directory
@@ -93,29 +94,13 @@ class Verified:
 
 
 def verified(session: Session) -> Verified:
-    """The checkpoint the verifications vouch for: the newest one reached by an intact run stored
-    after the last run that found a problem (the verifier resumes from the same one).
-
-    Never the newest row of ``audit_checkpoint``: the web role can insert there, and nothing
-    has checked that row's signature until a verification has."""
-    v = AuditVerification
-    problem = session.execute(
-        select(v.seq, v.verified_at).where(v.intact.is_(False)).order_by(v.seq.desc()).limit(1)
-    ).one_or_none()
-    reached = session.execute(
-        select(v.checkpoint_seq, v.verified_at)
-        .where(
-            v.intact.is_(True),
-            v.checkpoint_seq.is_not(None),
-            v.seq > (problem[0] if problem else 0),
-        )
-        .order_by(v.checkpoint_seq.desc(), v.seq.desc())
-        .limit(1)
-    ).one_or_none()
+    """The checkpoint the verifications vouch for (:func:`portal.audit.verify.vouched`: the
+    verifier resumes from the same one), never the newest row of ``audit_checkpoint``."""
+    found = vouched(session)
     checkpoint = None
-    if reached is not None and reached[0] is not None:
-        checkpoint = VerifiedCheckpoint(int(reached[0]), reached[1])
-    return Verified(checkpoint=checkpoint, problem_at=problem[1] if problem else None)
+    if found.checkpoint_seq is not None and found.verified_at is not None:
+        checkpoint = VerifiedCheckpoint(found.checkpoint_seq, found.verified_at)
+    return Verified(checkpoint=checkpoint, problem_at=found.problem_at)
 
 
 @dataclass(frozen=True)

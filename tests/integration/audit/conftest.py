@@ -27,6 +27,7 @@ from portal.audit.checkpoints import (
 )
 from portal.audit.models import AuditEventRow, AuditHead
 from portal.audit.recorder import record
+from portal.audit.verify import Report, verify
 from portal.config import Settings
 from portal.db.transaction import transaction
 from portal.extensions import db
@@ -186,3 +187,11 @@ def sql_param(connection: Connection) -> str:
 
 
 Row = tuple[Any, ...]
+
+
+def verify_now(app: Flask, **kwargs: Any) -> Report:
+    """:func:`portal.audit.verify.verify` in its own application context."""
+    with app.app_context():
+        report = verify(**kwargs)
+        db.session.remove()
+    return report

@@ -27,6 +27,7 @@ from tests.integration.audit.conftest import (
     disable_audit_triggers,
     fill,
     is_postgresql,
+    verify_now,
 )
 
 
@@ -37,20 +38,13 @@ def _committed_tamper(app: Flask, *statements: Any) -> None:
             connection.execute(statement)
 
 
-def _verify(app: Flask, **kwargs: Any) -> Report:
-    with app.app_context():
-        report = verify(**kwargs)
-        db.session.remove()
-    return report
-
-
 @pytest.fixture
 def chain(app: Flask, signing_key: Ed25519PrivateKey, settings: Settings) -> Flask:
     fill(app, 60)
     checkpoint(app, signing_key, publish_to=settings.checkpoint_dir)  # seq 61
     fill(app, 20, seed=2)
     checkpoint(app, signing_key, publish_to=settings.checkpoint_dir)  # seq 82
-    assert _verify(app).intact
+    assert verify_now(app).intact
     return app
 
 
@@ -80,7 +74,7 @@ def test_a_search_column_changed_without_its_body_is_detected(chain: Flask, colu
     _committed_tamper(
         chain, update(AuditEventRow).where(AuditEventRow.seq == 37).values({column: new})
     )
-    report = _verify(chain)
+    report = verify_now(chain)
     assert report.problem is not None
     assert (report.problem.kind, report.problem.seq) == (ProblemKind.COLUMNS_CHANGED, 37)
 
@@ -109,7 +103,7 @@ def test_verify_when_a_column_holds_its_text_in_another_form_reports_the_row(
         db.session.remove()
     change = f"UPDATE audit_event SET {column} = {value} WHERE seq = :seq"
     _committed_tamper(chain, text(change).bindparams(seq=seq))
-    report = _verify(chain)
+    report = verify_now(chain)
     assert report.problem is not None
     assert (report.problem.kind, report.problem.seq) == (ProblemKind.COLUMNS_CHANGED, seq)
 
@@ -119,7 +113,7 @@ def test_a_checkpoint_with_a_changed_hash_fails_its_signature(chain: Flask) -> N
         chain,
         update(AuditCheckpoint).where(AuditCheckpoint.seq == 61).values(head_hash=b"\x01" * 32),
     )
-    report = _verify(chain)
+    report = verify_now(chain)
     assert report.problem is not None
     assert report.problem.kind == ProblemKind.BAD_CHECKPOINT
 
@@ -146,14 +140,14 @@ def test_a_checkpoint_signed_with_another_key_is_refused(chain: Flask) -> None:
             signature=forged.signature,
         ),
     )
-    report = _verify(chain)
+    report = verify_now(chain)
     assert report.problem is not None
     assert (report.problem.kind, report.problem.seq) == (ProblemKind.BAD_CHECKPOINT, 70)
 
 
 def test_a_published_checkpoint_missing_from_the_database_is_reported(chain: Flask) -> None:
     _committed_tamper(chain, delete(AuditCheckpoint).where(AuditCheckpoint.seq == 61))
-    report = _verify(chain)
+    report = verify_now(chain)
     assert report.problem is not None
     assert (report.problem.kind, report.problem.seq) == (ProblemKind.MISSING_CHECKPOINT, 61)
 
@@ -174,7 +168,7 @@ def test_a_published_checkpoint_that_differs_from_the_stored_one_is_reported(
     data.update(resigned.to_json())  # validly signed, but not the checkpoint that was stored
     assert resigned != original
     path.write_text(json.dumps(data))
-    report = _verify(chain)
+    report = verify_now(chain)
     assert report.problem is not None
     assert (report.problem.kind, report.problem.seq) == (ProblemKind.BAD_CHECKPOINT, 61)
 
@@ -184,7 +178,7 @@ def test_a_malformed_file_in_the_checkpoint_directory_is_a_problem(
 ) -> None:
     assert settings.checkpoint_dir is not None
     (settings.checkpoint_dir / "checkpoint-000000000099.json").write_text("{not json")
-    report = _verify(chain)
+    report = verify_now(chain)
     assert report.problem is not None
     assert report.problem.kind == ProblemKind.BAD_CHECKPOINT
 
@@ -192,7 +186,7 @@ def test_a_malformed_file_in_the_checkpoint_directory_is_a_problem(
 def test_a_head_that_does_not_match_the_chain_is_reported(chain: Flask) -> None:
     fill(chain, 3, seed=4)  # events after the last checkpoint: only the head vouches for them
     _committed_tamper(chain, update(AuditHead).values(hash=b"\x02" * 32))
-    report = _verify(chain)
+    report = verify_now(chain)
     assert report.problem is not None
     assert report.problem.kind == ProblemKind.HEAD_MISMATCH
 
@@ -200,13 +194,13 @@ def test_a_head_that_does_not_match_the_chain_is_reported(chain: Flask) -> None:
 def test_since_checkpoint_refuses_when_the_verified_checkpoint_has_gone(chain: Flask) -> None:
     with chain.app_context(), transaction() as session:
         record_result(session, Report("full", None, 1, 82, b"\0" * 32, 82, 82, 2))
-    assert _verify(chain, since_checkpoint=True).rows == 1  # resumes at seq 82
+    assert verify_now(chain, since_checkpoint=True).rows == 1  # resumes at seq 82
     _committed_tamper(chain, delete(AuditCheckpoint).where(AuditCheckpoint.seq == 82))
     with chain.app_context():
         chain.extensions["portal.settings"] = chain.extensions["portal.settings"].with_changes(
             checkpoint_dir=None
         )
-    report = _verify(chain, since_checkpoint=True)
+    report = verify_now(chain, since_checkpoint=True)
     assert report.problem is not None
     assert (report.problem.kind, report.problem.seq) == (ProblemKind.MISSING_CHECKPOINT, 82)
 
@@ -254,10 +248,10 @@ def test_since_checkpoint_after_a_run_found_a_problem_starts_from_genesis(chain:
         record_result(session, Report("full", None, 1, 82, b"\0" * 32, 82, 82, 2))
     _store_result_dated(chain, FAR_FUTURE, intact=True, checkpoint_seq=82)
     _committed_tamper(chain, TAMPER_SEQ_5)
-    full = _verify(chain)
+    full = verify_now(chain)
     with chain.app_context(), transaction() as session:
         record_result(session, full)
-    report = _verify(chain, since_checkpoint=True)
+    report = verify_now(chain, since_checkpoint=True)
     assert report.from_seq == 1
     assert report.problem is not None
     assert (report.problem.kind, report.problem.seq) == (ProblemKind.COLUMNS_CHANGED, 5)
@@ -294,6 +288,6 @@ def test_storing_a_result_numbered_other_than_next_on_sqlite_is_refused(
 def test_verify_reads_only(chain: Flask, raw_connection: Connection) -> None:
     before = raw_connection.exec_driver_sql("SELECT count(*) FROM audit_event").scalar_one()
     raw_connection.rollback()
-    assert _verify(chain).intact
+    assert verify_now(chain).intact
     after = raw_connection.exec_driver_sql("SELECT count(*) FROM audit_event").scalar_one()
     assert before == after == 82

@@ -7,8 +7,6 @@ ignore_check_constraints`` on SQLite, dropped or widened on PostgreSQL).
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask import Flask
@@ -17,10 +15,10 @@ from sqlalchemy import Connection, TextClause, select, text
 from portal.audit.chain import ProblemKind
 from portal.audit.events import SEARCH_FIELDS, UUID_FIELDS
 from portal.audit.models import AuditEventRow
-from portal.audit.verify import Report, verify, verify_connection
+from portal.audit.verify import verify_connection
 from portal.config import Settings
 from portal.extensions import db
-from tests.integration.audit.conftest import checkpoint, disable_audit_triggers, fill
+from tests.integration.audit.conftest import checkpoint, disable_audit_triggers, fill, verify_now
 
 EVENTS = db.metadata.tables["audit_event"]
 
@@ -42,19 +40,12 @@ def _without_guards(connection: Connection, widen: tuple[str, ...] = ()) -> None
         connection.exec_driver_sql(f"ALTER TABLE audit_event ALTER COLUMN {column} TYPE text")
 
 
-def _verify(app: Flask, **kwargs: Any) -> Report:
-    with app.app_context():
-        report = verify(**kwargs)
-        db.session.remove()
-    return report
-
-
 @pytest.fixture
 def chain(app: Flask, signing_key: Ed25519PrivateKey, settings: Settings) -> Flask:
     fill(app, 40)
     checkpoint(app, signing_key, publish_to=settings.checkpoint_dir)
     fill(app, 5, seed=2)
-    assert _verify(app).intact
+    assert verify_now(app).intact
     return app
 
 
@@ -72,7 +63,7 @@ def test_an_event_forged_below_seq_1_is_reported(
     chain: Flask, seq: int, since_checkpoint: bool
 ) -> None:
     _forge_below_genesis(chain, seq)
-    report = _verify(chain, since_checkpoint=since_checkpoint)
+    report = verify_now(chain, since_checkpoint=since_checkpoint)
     assert report.problem is not None
     assert (report.problem.kind, report.problem.seq) == (ProblemKind.GAP, seq)
     assert f"seq {seq}, before the first event" in report.problem.message
@@ -173,6 +164,6 @@ def test_an_event_type_run_on_into_the_recipients_is_detected_by_the_command_pat
         value = next(v for v in _run_ons(body, "type") if '"recipients":["' in v)
         _without_guards(connection, widen=("event_type",))
         connection.execute(_set_column("type"), {"value": value, "seq": seq})
-    report = _verify(chain)
+    report = verify_now(chain)
     assert report.problem is not None
     assert (report.problem.kind, report.problem.seq) == (ProblemKind.COLUMNS_CHANGED, seq)

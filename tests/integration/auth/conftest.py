@@ -32,9 +32,11 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 import requests
 from flask import Flask
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from portal import create_app
+from portal.agencies.models import Agency
 from portal.auth.models import UserIdentity
 from portal.config import OidcProvider, Settings
 from portal.core.clock import ShiftedClock
@@ -296,3 +298,26 @@ def world(
     link_identity(app, user, issuer=idp.issuer, subject=SUB)
     idp.set_user(SUB, email=user.email, amr=TWO_FACTORS)
     return World(app, idp, user)
+
+
+#: A second officer's identity at the provider (see :func:`colleague`).
+NEW_SUB = "bob"
+
+
+@pytest.fixture
+def colleague(world: World, factories: Any, idp: Provider) -> Any:
+    """An officer of the world's agency with no linked identity, and their provider account."""
+    with world.app.app_context():
+        agency = db.session.execute(select(Agency).where(Agency.code == "POLICE1")).scalar_one()
+    user = factories.user(agency=agency, full_name="Bob Officer")
+    idp.set_user(NEW_SUB, email=user.email, amr=TWO_FACTORS)
+    return user
+
+
+def links(app: Flask, user_id: Any) -> list[tuple[str, str]]:
+    """The (issuer, subject) identities linked to the account."""
+    with app.app_context():
+        rows = db.session.execute(
+            select(UserIdentity.issuer, UserIdentity.subject).where(UserIdentity.user_id == user_id)
+        )
+        return [(issuer, subject) for issuer, subject in rows]

@@ -8,39 +8,23 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from portal.agencies.models import Agency
 from portal.audit.models import AuditEventRow
-from portal.auth.models import UserIdentity
 from portal.auth.oidc_views import LINKED, NOT_LINKED
 from portal.extensions import db
 from tests.helpers import csrf_token, sign_in, summary_link
-from tests.integration.auth.conftest import SUB, TWO_FACTORS, Provider, World, provider_config
+from tests.integration.auth.conftest import (
+    NEW_SUB,
+    SUB,
+    Provider,
+    World,
+    links,
+    provider_config,
+)
 from tests.integration.auth.test_oidc import provider_response, signed_in_as
-
-NEW_SUB = "bob"
-
-
-@pytest.fixture
-def colleague(world: World, factories: Any, idp: Provider) -> Any:
-    """An officer of the world's agency with no linked identity, and their provider account."""
-    with world.app.app_context():
-        agency = db.session.execute(select(Agency).where(Agency.code == "POLICE1")).scalar_one()
-    user = factories.user(agency=agency, full_name="Bob Officer")
-    idp.set_user(NEW_SUB, email=user.email, amr=TWO_FACTORS)
-    return user
-
-
-def _links(app: Flask, user_id: Any) -> list[tuple[str, str]]:
-    with app.app_context():
-        rows = db.session.execute(
-            select(UserIdentity.issuer, UserIdentity.subject).where(UserIdentity.user_id == user_id)
-        )
-        return [(issuer, subject) for issuer, subject in rows]
 
 
 def _linked_events(app: Flask) -> list[dict[str, Any]]:
@@ -73,7 +57,7 @@ def test_a_signed_in_user_links_their_identity_and_then_signs_in_with_it(
     page = client.get("/account").get_data(as_text=True)
     assert LINKED in page
     assert "Not linked" not in page
-    assert _links(world.app, colleague.id) == [(world.idp.issuer, NEW_SUB)]
+    assert links(world.app, colleague.id) == [(world.idp.issuer, NEW_SUB)]
     (event,) = _linked_events(world.app)
     assert event["target_user_id"] == colleague.id.hex
     assert event["actor_id"] == colleague.id.hex
@@ -94,8 +78,8 @@ def test_an_identity_linked_to_another_account_is_not_linked_again(
 
     assert response.location == "/account"
     assert summary_link(client.get("/account").get_data(as_text=True), NOT_LINKED) == "link-police"
-    assert _links(world.app, colleague.id) == []
-    assert _links(world.app, world.user.id) == [(world.idp.issuer, SUB)]
+    assert links(world.app, colleague.id) == []
+    assert links(world.app, world.user.id) == [(world.idp.issuer, SUB)]
     assert _linked_events(world.app) == []
 
 
@@ -140,4 +124,4 @@ def test_a_link_answer_for_a_session_that_signed_out_links_nothing(
     response = client.get(callback)
 
     assert response.status_code == 403
-    assert _links(world.app, colleague.id) == []
+    assert links(world.app, colleague.id) == []

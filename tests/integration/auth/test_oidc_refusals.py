@@ -20,16 +20,22 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from portal.agencies.models import Agency
 from portal.audit.models import AuditEventRow
-from portal.auth.models import UserIdentity
 from portal.auth.oidc_views import NOT_LINKED
 from portal.core.identity import UserStatus
 from portal.db.transaction import transaction
 from portal.extensions import db
 from portal.users.models import User
 from tests.helpers import csrf_token, sign_in, summary_link
-from tests.integration.auth.conftest import SUB, TWO_FACTORS, Provider, World, provider_config
+from tests.integration.auth.conftest import (
+    NEW_SUB,
+    SUB,
+    TWO_FACTORS,
+    Provider,
+    World,
+    links,
+    provider_config,
+)
 from tests.integration.auth.test_oidc import (
     assert_refused,
     provider_response,
@@ -38,8 +44,6 @@ from tests.integration.auth.test_oidc import (
     signed_in_sessions,
     start,
 )
-
-NEW_SUB = "bob"
 
 
 def _events(app: Flask) -> list[dict[str, Any]]:
@@ -76,24 +80,6 @@ def _carries_none_of(event: dict[str, Any], callback: str) -> None:
 def _callback_without_code(client: FlaskClient, location: str) -> str:
     state = query(location)["state"]
     return f"/sign-in/oidc/police/callback?{urlencode({'state': state})}"
-
-
-@pytest.fixture
-def colleague(world: World, factories: Any, idp: Provider) -> Any:
-    """An officer of the world's agency with no linked identity, and their provider account."""
-    with world.app.app_context():
-        agency = db.session.execute(select(Agency).where(Agency.code == "POLICE1")).scalar_one()
-    user = factories.user(agency=agency, full_name="Bob Officer")
-    idp.set_user(NEW_SUB, email=user.email, amr=TWO_FACTORS)
-    return user
-
-
-def _links(app: Flask, user_id: Any) -> list[tuple[str, str]]:
-    with app.app_context():
-        rows = db.session.execute(
-            select(UserIdentity.issuer, UserIdentity.subject).where(UserIdentity.user_id == user_id)
-        )
-        return [(issuer, subject) for issuer, subject in rows]
 
 
 # -- a response without a code (defect: Authlib's MissingCodeException answered 500) ---------
@@ -136,7 +122,7 @@ def test_link_callback_with_state_but_no_code_links_nothing(
     assert response.location == "/account"
     assert summary_link(client.get("/account").get_data(as_text=True), NOT_LINKED) == "link-police"
     assert refusals(caplog) == ["provider:missing_code"]
-    assert _links(world.app, colleague.id) == []
+    assert links(world.app, colleague.id) == []
     _carries_none_of(
         _only_failure(world.app, "link_provider_missing_code", user=colleague), callback
     )
@@ -272,7 +258,7 @@ def test_link_answer_after_sign_out_is_logged(
     assert client.get(callback).status_code == 403
     assert refusals(caplog) == ["state"]
     _carries_none_of(_only_failure(world.app, "state"), callback)
-    assert _links(world.app, colleague.id) == []
+    assert links(world.app, colleague.id) == []
 
 
 def test_unreadable_discovery_at_start_is_logged(

@@ -190,3 +190,14 @@ def distributed_meeting(mw: MeetingWorld, chair: FlaskClient, subject_id: uuid.U
     assert mw.approve(chair, meeting_id).status_code == 302
     assert mw.distribute(chair, meeting_id).status_code == 302
     return meeting_id, owned
+
+
+def read_by_probation(mw: MeetingWorld, make_client: Any) -> tuple[Any, ...]:
+    """``(chair, officer, subject, meeting_id, {partner: action_id})``: distributed minutes the
+    probation officer has agreed to the confidentiality statement for."""
+    subject = mw.subject()
+    chair = mw.browser(mw.coordinator, make_client)
+    meeting_id, owned = distributed_meeting(mw, chair, subject)
+    officer = mw.browser(mw.people["probation"], make_client)
+    acknowledge(officer, subject)
+    return chair, officer, subject, meeting_id, owned

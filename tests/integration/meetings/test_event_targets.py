@@ -5,14 +5,13 @@ minutes, and a subject-wide grant still does."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from tests.integration.meetings.conftest import (
     MeetingWorld,
     acknowledge,
-    distributed_meeting,
     post,
+    read_by_probation,
 )
 
 
@@ -20,19 +19,10 @@ def _since(mw: MeetingWorld, seq: int) -> list[Any]:
     return [e for e in mw.events() if e.seq > seq]
 
 
-def _setup(mw: MeetingWorld, make_client: Any) -> tuple[Any, Any, uuid.UUID, uuid.UUID, Any]:
-    subject = mw.subject()
-    chair = mw.browser(mw.coordinator, make_client)
-    meeting_id, owned = distributed_meeting(mw, chair, subject)
-    officer = mw.browser(mw.people["probation"], make_client)
-    acknowledge(officer, subject)
-    return chair, officer, subject, meeting_id, owned
-
-
 def test_a_partner_reading_minutes_is_logged_against_the_meeting(
     mw: MeetingWorld, make_client: Any
 ) -> None:
-    _, officer, _, meeting_id, _ = _setup(mw, make_client)
+    _, officer, _, meeting_id, _ = read_by_probation(mw, make_client)
     before = mw.last_seq()
     assert officer.get(f"/meetings/{meeting_id}").status_code == 200
     (event,) = _since(mw, before)
@@ -44,7 +34,7 @@ def test_a_partner_reading_minutes_is_logged_against_the_meeting(
 def test_opening_and_progressing_an_action_are_logged_against_the_action(
     mw: MeetingWorld, make_client: Any
 ) -> None:
-    _, officer, _, _, owned = _setup(mw, make_client)
+    _, officer, _, _, owned = read_by_probation(mw, make_client)
     action = owned["probation"]
     before = mw.last_seq()
     assert officer.get(f"/actions/{action}").status_code == 200
@@ -56,7 +46,7 @@ def test_opening_and_progressing_an_action_are_logged_against_the_action(
 
 
 def test_a_refused_action_is_logged_against_the_action(mw: MeetingWorld, make_client: Any) -> None:
-    _, officer, _, _, owned = _setup(mw, make_client)
+    _, officer, _, _, owned = read_by_probation(mw, make_client)
     action = owned["csc"]  # not probation's
     before = mw.last_seq()
     assert officer.get(f"/actions/{action}").status_code == 404

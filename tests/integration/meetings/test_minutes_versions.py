@@ -11,8 +11,8 @@ from portal.meetings.models import ActionUpdate
 from tests.integration.meetings.conftest import (
     MeetingWorld,
     acknowledge,
-    distributed_meeting,
     post,
+    read_by_probation,
 )
 
 
@@ -20,21 +20,10 @@ def _html(response: Any) -> str:
     return str(response.get_data(as_text=True))
 
 
-def _read_by_probation(mw: MeetingWorld, make_client: Any) -> tuple[Any, ...]:
-    """``(chair, officer, subject, meeting_id, {partner: action_id})``: distributed minutes the
-    probation officer has agreed to the confidentiality statement for."""
-    subject = mw.subject()
-    chair = mw.browser(mw.coordinator, make_client)
-    meeting_id, owned = distributed_meeting(mw, chair, subject)
-    officer = mw.browser(mw.people["probation"], make_client)
-    acknowledge(officer, subject)
-    return chair, officer, subject, meeting_id, owned
-
-
 def test_amendment_keeps_the_distributed_version_for_its_recipients(
     mw: MeetingWorld, make_client: Any
 ) -> None:
-    chair, officer, subject, meeting_id, _ = _read_by_probation(mw, make_client)
+    chair, officer, subject, meeting_id, _ = read_by_probation(mw, make_client)
     assert "Remain at level 2" in _html(officer.get(f"/meetings/{meeting_id}"))
 
     response = post(
@@ -108,7 +97,7 @@ def test_agency_not_on_the_distribution_list_cannot_read_the_minutes(
 def test_action_raised_in_an_unsent_amendment_stays_with_the_chair_until_it_is_sent(
     mw: MeetingWorld, make_client: Any
 ) -> None:
-    chair, officer, subject, meeting_id, owned = _read_by_probation(mw, make_client)
+    chair, officer, subject, meeting_id, owned = read_by_probation(mw, make_client)
     amend = post(chair, f"/meetings/{meeting_id}/amend", {"reason": "New intelligence"})
     assert amend.status_code == 302
     late = "Draft-only action: check the new address"
