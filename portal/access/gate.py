@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Final, NoReturn
@@ -212,6 +213,7 @@ def authorize(
     justification: str | None = None,
     recipients: tuple[str, ...] = (),
     basis: tuple[str, str] | None = None,
+    detail: Mapping[str, str] | None = None,
 ) -> Decision:
     """Decide whether ``actor`` may use ``permission`` on ``target`` for ``purpose``, now.
 
@@ -222,6 +224,8 @@ def authorize(
     returns the :class:`Decision`. Never commits. ``basis`` (legal gateway, DP condition) names
     the lawful basis of a disclosure the service itself decided on (a CSODS disclosure under
     CJA 2003 s.327A, say); it replaces the grant's or the owner's in the event and the decision.
+    ``detail`` adds what the target alone does not say (which version of a record was read);
+    it never replaces the purpose or the permission.
 
     :raises AccessDenied: when refused; nothing is written here, and ``AUTHZ_FAIL`` is
         recorded after the caller's transaction rolls back.
@@ -296,7 +300,11 @@ def authorize(
         justification=justification if justification is not None else outcome.justification,
         marking=target.marking.banner,
         recipients=recipients if purpose in _DISCLOSES else (),
-        detail={"purpose": purpose.value.lower(), "permission": permission.value},
+        detail={
+            **(detail or {}),
+            "purpose": purpose.value.lower(),
+            "permission": permission.value,
+        },
     )
     # Written by the unit of work's last step, so the chain head is locked only for the
     # insert and the commit, not while the page renders.

@@ -411,9 +411,6 @@ def view_meeting(actor: Actor, *, meeting_id: uuid.UUID, number: int | None = No
     :raises AccessDenied: for anyone else, or a version the actor's agency did not receive.
     """
     meeting = find_meeting(actor, meeting_id, Permission.SUBJECT_READ, lock=False)
-    decision = gate.authorize(
-        actor, Permission.SUBJECT_READ, meeting_target(meeting), purpose=Purpose.VIEW
-    )
     is_owner = actor.agency_id == meeting.owner_agency_id
     versions = repository.versions(meeting.id)
     recipients = repository.recipients(meeting.id)
@@ -422,9 +419,18 @@ def view_meeting(actor: Actor, *, meeting_id: uuid.UUID, number: int | None = No
         for v in versions
         if any(r.version_id == v.id and r.agency_id == actor.agency_id for r in recipients)
     )
+    # Which version the page shows is known before the gate, so its event can name it.
+    latest = versions[-1].number if is_owner else (held[-1] if held else None)
+    choice = number if number is not None else latest
+    decision = gate.authorize(
+        actor,
+        Permission.SUBJECT_READ,
+        meeting_target(meeting),
+        purpose=Purpose.VIEW,
+        detail={"minutes_version": str(choice)} if choice is not None else None,
+    )
     if not is_owner and (not policy.shows_actions(decision.scope.value) or not held):
         _refuse(actor, meeting, decision.grant_id, "not_on_distribution_list")
-    choice = number if number is not None else (versions[-1].number if is_owner else held[-1])
     version = next((v for v in versions if v.number == choice), None)
     if version is None or (not is_owner and choice not in held):
         _refuse(actor, meeting, decision.grant_id, "version_not_received")

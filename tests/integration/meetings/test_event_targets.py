@@ -5,6 +5,7 @@ minutes, and a subject-wide grant still does."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.integration.meetings.conftest import (
@@ -29,6 +30,12 @@ def test_a_partner_reading_minutes_is_logged_against_the_meeting(
     assert event.event_type == "CONSULTATION"
     assert event.record_id == meeting_id
     assert event.grant_id is not None  # still decided under the distribution grant
+    # ... and says which version of the minutes was read.
+    assert json.loads(event.body)["with"]["detail"]["minutes_version"] == "1"
+    before = mw.last_seq()
+    assert officer.get(f"/meetings/{meeting_id}/versions/1").status_code == 200
+    (again,) = _since(mw, before)
+    assert json.loads(again.body)["with"]["detail"]["minutes_version"] == "1"
 
 
 def test_opening_and_progressing_an_action_are_logged_against_the_action(
