@@ -386,6 +386,12 @@ def may_manage_user(
     return Role.AGENCY_ADMIN in actor_roles and actor_agency_id == target_agency_id
 
 
+def may_change_roles(*, actor_user_id: uuid.UUID, target_user_id: uuid.UUID) -> bool:
+    """Administrators change other users' roles and clearance, never their own: another
+    administrator must, so no one raises their own access."""
+    return actor_user_id != target_user_id
+
+
 def would_lock_out_self(
     *,
     actor_user_id: uuid.UUID,

@@ -201,7 +201,7 @@ def change_roles(actor: Actor, *, user_id: uuid.UUID, command: ChangeRolesComman
         administrator role and leaves the agency without one).
     """
     user = _lock_user_to_change(actor, user_id)
-    if user.id == actor.user_id:
+    if not policy.may_change_roles(actor_user_id=actor.user_id, target_user_id=user.id):
         locked_out = policy.would_lock_out_self(
             actor_user_id=actor.user_id,
             target_user_id=user.id,

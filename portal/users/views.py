@@ -13,6 +13,7 @@ from functools import partial
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
+from portal.access import policy
 from portal.access.decorators import requires
 from portal.access.permissions import Permission
 from portal.config import Settings
@@ -133,7 +134,8 @@ def change_roles(user_id: uuid.UUID) -> ResponseReturnValue:
             form.roles.data = [role.value for role in sorted(user.roles)]
             form.clearance.data = user.clearance
             form.version.data = service.roles_version(user)
-        own = user.id == actor.user_id  # not offered: another administrator must
+        # One's own roles are not offered for change: another administrator must.
+        own = not policy.may_change_roles(actor_user_id=actor.user_id, target_user_id=user.id)
         page = render_template(
             "users/roles.html", form=form, user=user, own=own, own_refusal=service.OWN_ROLES
         )
